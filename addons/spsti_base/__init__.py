@@ -1,0 +1,1 @@
+# This file is part of the SPSTI ERP.  See README.rst for what it does.

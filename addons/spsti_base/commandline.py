@@ -1,0 +1,58 @@
+"""spsti-admin: load the shipped referentials and generate demo data.
+
+    spsti-admin [-c trytond.conf] -d DB referentials
+    spsti-admin [-c trytond.conf] -d DB demo [--members N] [--employees M]
+"""
+import argparse
+import os
+import sys
+import time
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog='spsti-admin', description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('-c', '--config', dest='configfile', nargs='+',
+        default=[os.environ.get('TRYTOND_CONFIG')],
+        help="trytond configuration files, later ones win "
+        "(default: $TRYTOND_CONFIG)")
+    parser.add_argument('-d', '--database', required=True)
+    commands = parser.add_subparsers(dest='command', required=True)
+    commands.add_parser('referentials',
+        help="load or refresh the thésaurus and the regulatory rule tables")
+    demo = commands.add_parser('demo',
+        help="create a demo SPSTI (what exists is kept)")
+    demo.add_argument('--members', type=int, default=50)
+    demo.add_argument('--employees', type=int, default=800)
+    demo.add_argument('--seed', type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from trytond import config
+    config.update_etc(args.configfile)
+
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    Pool.start()
+    pool = Pool(args.database)
+    pool.init()
+    start = time.monotonic()
+    with Transaction().start(args.database, 0, context={'language': 'fr'}):
+        if args.command == 'referentials':
+            from .thesaurus import load_shipped_lists
+            lines = [str(r) for r in load_shipped_lists()]
+        else:
+            from .demo import DemoContext
+            ctx = DemoContext(args.members, args.employees, args.seed)
+            pool.get('spsti.demo').generate(ctx)
+            lines = ctx.report or ["nothing to add: demo data already there"]
+    for line in lines:
+        print(line)
+    print(f"done in {time.monotonic() - start:.1f} s")
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,269 @@
+"Règles de périodicité des visites (délais réglementaires)."
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+
+from trytond.i18n import gettext
+from trytond.model import ModelSQL, ModelView, Unique, fields
+from trytond.pyson import Eval, In
+
+from .csv_import import (
+    BooleanColumn, CharColumn, CodeColumn, CSVImportMixin, DateColumn,
+    IntegerColumn, SelectionColumn)
+from .exceptions import RuleValidationError
+from .follow_up import CONDITIONS
+from .validity import ValidityMixin
+
+STOPPAGES = [
+    (None, ""),
+    ('maternity', "Maternity leave"),
+    ('occupational_disease', "Occupational disease"),
+    ('work_accident', "Work accident"),
+    ('sickness', "Non-occupational sickness or accident"),
+    ]
+
+
+class PeriodicityRule(ValidityMixin, CSVImportMixin, ModelSQL, ModelView):
+    """Règle de périodicité.
+
+    A visit type is due a delay before or after a reference event, for a
+    follow-up category (or any), possibly only for a personal situation or a
+    kind of work stoppage; it says which professions may perform it. The
+    due-visit engine reads the rules in force on the reference date."""
+    __name__ = 'spsti.periodicity.rule'
+    __string__ = "Periodicity Rule"
+    _csv_file = 'periodicity_rule.csv'
+    _csv_atomic = True
+    code = fields.Char("Code", required=True, strip=True)
+    name = fields.Char("Name", required=True, translate=True)
+    category = fields.Many2One(
+        'spsti.follow_up.category', "Category", ondelete='RESTRICT',
+        help="Empty: applies whatever the follow-up category.")
+    visit_type = fields.Many2One(
+        'spsti.visit.type', "Visit Type", required=True, ondelete='RESTRICT')
+    condition = fields.Selection(
+        CONDITIONS, "Personal Situation",
+        help="When set, the rule applies only to this situation and takes "
+        "precedence over the general rule of the same visit type.")
+    risk = fields.Many2One(
+        'spsti.risk', "Risk", ondelete='RESTRICT',
+        help="When set, the rule applies only to workers exposed to this "
+        "risk (or a sub-risk) and takes precedence over the others.")
+    reference = fields.Selection([
+            ('assignment_start', "Taking up the post"),
+            ('previous_visit', "Previous visit"),
+            ('age', "Age reached"),
+            ('return_to_work', "Return to work"),
+            ('stoppage', "Work stoppage in progress"),
+            ('exposure_end', "End of exposure or of career"),
+            ], "Reference Event", required=True)
+    reference_visit_types = fields.Many2Many(
+        'spsti.periodicity.rule-reference.visit.type', 'rule', 'visit_type',
+        "Reference Visits",
+        states={'invisible': Eval('reference') != 'previous_visit'},
+        help="The latest visit of these types starts the delay; "
+        "empty means the latest visit of the same type.")
+    direction = fields.Selection([
+            ('before', "Before"),
+            ('after', "After"),
+            ], "Direction", required=True,
+        states={'invisible': Eval('reference') == 'age'})
+    delay = fields.Integer(
+        "Delay", required=True,
+        domain=[('delay', '>=', 0)],
+        states={'invisible': Eval('reference') == 'age'},
+        help="0 with 'before' means at the latest on the reference date.")
+    unit = fields.Selection([
+            ('day', "Days"),
+            ('month', "Months"),
+            ('year', "Years"),
+            ], "Unit", required=True,
+        states={'invisible': Eval('reference') == 'age'})
+    age = fields.Integer(
+        "Age",
+        states={
+            'required': Eval('reference') == 'age',
+            'invisible': Eval('reference') != 'age',
+            },
+        help="Due during the calendar year the employee reaches this age.")
+    stoppage = fields.Selection(
+        STOPPAGES, "Stoppage",
+        states={
+            'invisible': ~In(Eval('reference'),
+                ['return_to_work', 'stoppage']),
+            })
+    min_stoppage_days = fields.Integer(
+        "Minimum Stoppage (days)",
+        states={
+            'invisible': ~In(Eval('reference'),
+                ['return_to_work', 'stoppage']),
+            },
+        help="The rule applies to stoppages of at least this many days.")
+    mandatory = fields.Boolean(
+        "Mandatory",
+        help="Unchecked for visits that may be requested but are never due "
+        "(e.g. pré-reprise).")
+    professions = fields.Many2Many(
+        'spsti.periodicity.rule-spsti.profession', 'rule', 'profession',
+        "Performed By", help="The professions allowed to perform the visit.")
+    legal_reference = fields.Char("Legal Reference")
+    note = fields.Text("Note")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('code_unique', Unique(t, t.code),
+                'spsti_base.msg_thesaurus_code_unique'),
+            ]
+        cls._order.insert(0, ('code', 'ASC'))
+
+    @classmethod
+    def default_direction(cls):
+        return 'after'
+
+    @classmethod
+    def default_unit(cls):
+        return 'month'
+
+    @classmethod
+    def default_delay(cls):
+        return 0
+
+    @classmethod
+    def default_mandatory(cls):
+        return True
+
+    @classmethod
+    def _csv_columns(cls):
+        return {
+            'code': CharColumn('code', required=True),
+            'name': CharColumn('name', required=True),
+            'category': CodeColumn('category', 'spsti.follow_up.category'),
+            'visit_type': CodeColumn(
+                'visit_type', 'spsti.visit.type', required=True),
+            'condition': SelectionColumn('condition'),
+            'risk': CodeColumn('risk', 'spsti.risk'),
+            'reference': SelectionColumn('reference', required=True),
+            'reference_visit_types': CodeColumn(
+                'reference_visit_types', 'spsti.visit.type', multiple=True),
+            'direction': SelectionColumn('direction', required=True),
+            'delay': IntegerColumn('delay', required=True),
+            'unit': SelectionColumn('unit', required=True),
+            'age': IntegerColumn('age'),
+            'stoppage': SelectionColumn('stoppage'),
+            'min_stoppage_days': IntegerColumn('min_stoppage_days'),
+            'mandatory': BooleanColumn('mandatory', required=True),
+            'professions': CodeColumn(
+                'professions', 'spsti.profession', multiple=True),
+            'start_date': DateColumn('start_date'),
+            'end_date': DateColumn('end_date'),
+            'legal_reference': CharColumn('legal_reference'),
+            'note': CharColumn('note'),
+            }
+
+    @classmethod
+    def _csv_check_values(cls, values):
+        if values.get('delay', 0) < 0:
+            return gettext('spsti_base.msg_periodicity_negative_delay_import')
+        if values.get('reference') == 'age' and not values.get('age'):
+            return gettext('spsti_base.msg_periodicity_age_import')
+        return super()._csv_check_values(values)
+
+    def get_rec_name(self, name):
+        return f'{self.code} - {self.name}'
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
+        return [bool_op,
+            ('code', operator, operand, *extra),
+            ('name', operator, operand, *extra),
+            ]
+
+    @classmethod
+    def validate_fields(cls, rules, field_names):
+        super().validate_fields(rules, field_names)
+        for rule in rules:
+            if rule.reference == 'age' and not rule.age:
+                raise RuleValidationError(gettext(
+                        'spsti_base.msg_periodicity_age', rule=rule.rec_name))
+
+    @classmethod
+    def rules_at(cls, date, category=None, visit_type=None):
+        """The rules in force on date, for a category (the rules of that
+        category and those of any category) and a visit type."""
+        domain = cls.validity_domain(date)
+        if category:
+            domain.append(['OR',
+                    ('category', '=', None),
+                    ('category', '=', category.id)])
+        if visit_type:
+            domain.append(('visit_type', '=', visit_type.id))
+        return cls.search(domain)
+
+    @staticmethod
+    def select(rules, risks=(), conditions=(), stoppage=None,
+            stoppage_days=None):
+        """Among rules of one visit type, the one that applies: a rule for an
+        exposure beats a rule for a personal situation, which beats the
+        general rule; stoppage rules need the kind and length of the
+        stoppage."""
+        risk_ids = set()
+        for risk in risks:
+            while risk:
+                risk_ids.add(risk.id)
+                risk = risk.parent
+        candidates = []
+        for rule in rules:
+            if rule.risk and rule.risk.id not in risk_ids:
+                continue
+            if rule.condition and rule.condition not in conditions:
+                continue
+            if rule.stoppage and rule.stoppage != stoppage:
+                continue
+            if (rule.min_stoppage_days
+                    and (stoppage_days or 0) < rule.min_stoppage_days):
+                continue
+            candidates.append(rule)
+        candidates.sort(key=lambda r: (
+                bool(r.risk), bool(r.condition), bool(r.category)),
+            reverse=True)
+        return candidates[0] if candidates else None
+
+    def _delta(self):
+        return relativedelta(**{self.unit + 's': self.delay})
+
+    def compute_due_date(self, reference_date):
+        """The latest date the visit may take place, from the reference
+        event's date (or the birth date for an age rule)."""
+        if self.reference == 'age':
+            return dt.date(reference_date.year + self.age, 12, 31)
+        if self.direction == 'before':
+            return reference_date - self._delta()
+        return reference_date + self._delta()
+
+    def compute_earliest_date(self, reference_date):
+        "The first date the visit counts for this rule, if bounded."
+        if self.reference == 'age':
+            return dt.date(reference_date.year + self.age, 1, 1)
+
+
+class PeriodicityRuleReferenceVisit(ModelSQL):
+    __name__ = 'spsti.periodicity.rule-reference.visit.type'
+    __string__ = "Periodicity Rule - Reference Visit Type"
+    rule = fields.Many2One(
+        'spsti.periodicity.rule', "Rule", required=True, ondelete='CASCADE')
+    visit_type = fields.Many2One(
+        'spsti.visit.type', "Visit Type", required=True, ondelete='CASCADE')
+
+
+class PeriodicityRuleProfession(ModelSQL):
+    __name__ = 'spsti.periodicity.rule-spsti.profession'
+    __string__ = "Periodicity Rule - Profession"
+    rule = fields.Many2One(
+        'spsti.periodicity.rule', "Rule", required=True, ondelete='CASCADE')
+    profession = fields.Many2One(
+        'spsti.profession', "Profession", required=True, ondelete='CASCADE')

@@ -1,0 +1,26 @@
+"The demo admin logs into the web client and opens the SPSTI menu."
+from .conftest import artefacts_dir, sao_login
+
+
+def test_admin_opens_spsti_menu(product, page):
+    sao_login(page, product['url'], 'admin', 'admin')
+    menu = page.locator('#menu')
+    spsti = menu.get_by_text('SPSTI', exact=True)
+    spsti.wait_for()
+    spsti.click()
+    # The French labels of the module show under it.
+    menu.get_by_text('Organisation', exact=True).click()
+    menu.get_by_text('Équipes pluridisciplinaires', exact=True).click()
+    # The list of teams opens in a tab and shows the demo teams.
+    page.wait_for_selector('.tab-pane.active table tbody tr', timeout=30000)
+    rows = page.locator('.tab-pane.active table tbody tr')
+    assert rows.count() >= 2
+    assert 'Équipe' in page.locator('.tab-pane.active').inner_text()
+    page.screenshot(path=str(artefacts_dir() / 'spsti_menu.png'))
+
+
+def test_run_output_gives_access(product):
+    "The run command prints the URL, the login and the password"
+    output = product['log'].read_text()
+    assert product['url'] in output
+    assert 'Login: admin' in output and 'Password: admin' in output
