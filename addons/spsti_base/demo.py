@@ -100,7 +100,6 @@ class Demo(Model):
                     }])
         admins = User.search([('login', '=', 'admin')])
         User.write(admins, {
-                'name': "Administrateur",
                 'companies': [('add', [company.id])],
                 'company': company.id,
                 })

@@ -1,13 +1,9 @@
 "Professionnels du service."
-from stdnum import luhn
-from stdnum.exceptions import ValidationError as StdnumError
-
-from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
-from .exceptions import IdentifierValidationError
+from .identifiers import check_identifier
 
 SPECIALITIES = [
     (None, ""),
@@ -100,16 +96,7 @@ class Professional(DeactivableMixin, ModelSQL, ModelView):
                 professional.check_rpps()
 
     def check_rpps(self):
-        if not self.rpps:
-            return
-        try:
-            if len(self.rpps) != 11 or not self.rpps.isdigit():
-                raise StdnumError
-            luhn.validate(self.rpps)
-        except StdnumError:
-            raise IdentifierValidationError(gettext(
-                    'spsti_base.msg_invalid_rpps',
-                    rpps=self.rpps, professional=self.rec_name))
+        check_identifier('rpps', self, 'rpps')
 
     @classmethod
     def get_current(cls):

@@ -2,6 +2,7 @@ import datetime as dt
 
 from trytond.modules.spsti_base.exceptions import (
     IdentifierValidationError, RuleValidationError)
+from trytond.modules.spsti_base.identifiers import check_identifier
 from trytond.modules.spsti_base.tests.tools import (
     create_organisation, load_lists, untranslated_strings)
 from trytond.model.exceptions import ValidationError
@@ -200,6 +201,30 @@ class SpstiBaseTestCase(ModuleTestCase):
             Professional.write([nurse], {'rpps': '10000000008'})
         with self.assertRaises(IdentifierValidationError):
             Professional.write([nurse], {'rpps': '1234'})
+
+    @with_transaction()
+    def test_identifier_checks(self):
+        "SIREN, SIRET and NIR are checked with their keys, errors name the field"
+        pool = Pool()
+        Party = pool.get('party.party')
+        party, = Party.create([{"name": "Boulangerie Martin"}])
+        for kind, good, bad, compact in [
+                ('siren', '732 829 320', '732829321', '732829320'),
+                ('siret', '73282932000074', '73282932000075',
+                    '73282932000074'),
+                ('nir', '2 95 10 99 126 111 93', '295109912611192',
+                    '295109912611193'),
+                ]:
+            with self.subTest(kind=kind):
+                party.code = good
+                self.assertEqual(
+                    check_identifier(kind, party, 'code'), compact)
+                party.code = bad
+                with self.assertRaisesRegex(
+                        IdentifierValidationError, 'Boulangerie Martin'):
+                    check_identifier(kind, party, 'code')
+        party.code = None
+        self.assertIsNone(check_identifier('nir', party, 'code'))
 
     @with_transaction()
     def test_team_lead_must_be_doctor(self):
