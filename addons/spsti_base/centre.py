@@ -1,33 +1,23 @@
 "Secteurs, centres et salles du service."
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 
+from .code import CodedMixin
 
-class Sector(DeactivableMixin, ModelSQL, ModelView):
+
+class Sector(CodedMixin, DeactivableMixin, ModelSQL, ModelView):
     """Secteur géographique: a portfolio of members served by the teams
     attached to it, from one or more centres."""
     __name__ = 'spsti.sector'
     __string__ = "Sector"
-    code = fields.Char("Code", required=True, strip=True)
     name = fields.Char("Name", required=True)
     centres = fields.One2Many('spsti.centre', 'sector', "Centres")
     teams = fields.One2Many('spsti.team', 'sector', "Teams")
 
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_unique', Unique(t, t.code),
-                'spsti_base.msg_thesaurus_code_unique'),
-            ]
-        cls._order.insert(0, ('code', 'ASC'))
 
-
-class Centre(DeactivableMixin, ModelSQL, ModelView):
+class Centre(CodedMixin, DeactivableMixin, ModelSQL, ModelView):
     "Centre médical: where employees are seen, with its rooms."
     __name__ = 'spsti.centre'
     __string__ = "Centre"
-    code = fields.Char("Code", required=True, strip=True)
     name = fields.Char("Name", required=True)
     sector = fields.Many2One(
         'spsti.sector', "Sector", required=True, ondelete='RESTRICT')
@@ -35,16 +25,6 @@ class Centre(DeactivableMixin, ModelSQL, ModelView):
         'party.address', "Address", required=True, ondelete='RESTRICT')
     phone = fields.Char("Phone")
     rooms = fields.One2Many('spsti.centre.room', 'centre', "Rooms")
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_unique', Unique(t, t.code),
-                'spsti_base.msg_thesaurus_code_unique'),
-            ]
-        cls._order.insert(0, ('code', 'ASC'))
 
 
 class Room(DeactivableMixin, ModelSQL, ModelView):

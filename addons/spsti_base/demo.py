@@ -122,7 +122,7 @@ class Demo(Model):
         Sector = pool.get('spsti.sector')
         Centre = pool.get('spsti.centre')
         Address = pool.get('party.address')
-        fake, rng = ctx.fake, ctx.rng
+        fake = ctx.fake
 
         n_centres = max(1, math.ceil(ctx.employees / 25000))
         n_teams = max(2, math.ceil(ctx.employees / 3000))
@@ -205,7 +205,7 @@ class Demo(Model):
         Employee = pool.get('company.employee')
         Profession = pool.get('spsti.profession')
         Professional = pool.get('spsti.professional')
-        fake, rng = ctx.fake, ctx.rng
+        fake = ctx.fake
         professions = {p.code: p for p in Profession.search([])}
         specialities = [s for s, _ in Professional.speciality.selection if s]
 

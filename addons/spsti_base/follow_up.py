@@ -1,8 +1,9 @@
 "Catégories de suivi individuel et règles qui les déterminent."
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, ModelView, Unique, fields
+from trytond.model import ModelSQL, ModelView, fields
 from trytond.pyson import Bool, Eval
 
+from .code import CodedMixin
 from .csv_import import (
     CharColumn, CodeColumn, CSVImportMixin, DateColumn, SelectionColumn)
 from .exceptions import RuleValidationError
@@ -21,11 +22,10 @@ CONDITIONS = [
     ]
 
 
-class FollowUpCategory(ModelSQL, ModelView):
+class FollowUpCategory(CodedMixin, ModelSQL, ModelView):
     """Catégorie de suivi: SIG (général), SIA (adapté), SIR (renforcé)."""
     __name__ = 'spsti.follow_up.category'
     __string__ = "Follow-up Category"
-    code = fields.Char("Code", required=True, strip=True)
     name = fields.Char("Name", required=True, translate=True)
     rank = fields.Integer(
         "Rank", required=True,
@@ -35,27 +35,11 @@ class FollowUpCategory(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_unique', Unique(t, t.code),
-                'spsti_base.msg_thesaurus_code_unique'),
-            ]
         cls._order.insert(0, ('rank', 'ASC'))
 
-    def get_rec_name(self, name):
-        return f'{self.code} - {self.name}'
 
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('code', operator, operand, *extra),
-            ('name', operator, operand, *extra),
-            ]
-
-
-class FollowUpRule(ValidityMixin, CSVImportMixin, ModelSQL, ModelView):
+class FollowUpRule(
+        CodedMixin, ValidityMixin, CSVImportMixin, ModelSQL, ModelView):
     """Règle de catégorie de suivi.
 
     An exposure to a risk (or one of its sub-risks) or a personal situation
@@ -66,7 +50,7 @@ class FollowUpRule(ValidityMixin, CSVImportMixin, ModelSQL, ModelView):
     __string__ = "Follow-up Category Rule"
     _csv_file = 'follow_up_rule.csv'
     _csv_atomic = True
-    code = fields.Char("Code", required=True, strip=True)
+    _rec_name = 'code'
     category = fields.Many2One(
         'spsti.follow_up.category', "Category", required=True,
         ondelete='RESTRICT')
@@ -88,16 +72,6 @@ class FollowUpRule(ValidityMixin, CSVImportMixin, ModelSQL, ModelView):
         help="A visit this exposure requires beside the category's own.")
     legal_reference = fields.Char("Legal Reference")
     note = fields.Text("Note")
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_unique', Unique(t, t.code),
-                'spsti_base.msg_thesaurus_code_unique'),
-            ]
-        cls._order.insert(0, ('code', 'ASC'))
 
     @classmethod
     def _csv_columns(cls):
@@ -122,6 +96,10 @@ class FollowUpRule(ValidityMixin, CSVImportMixin, ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return self.code
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('code',) + tuple(clause[1:])]
 
     @classmethod
     def validate_fields(cls, rules, field_names):

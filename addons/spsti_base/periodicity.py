@@ -4,9 +4,10 @@ import datetime as dt
 from dateutil.relativedelta import relativedelta
 
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, ModelView, Unique, fields
+from trytond.model import ModelSQL, ModelView, fields
 from trytond.pyson import Eval, In
 
+from .code import CodedMixin
 from .csv_import import (
     BooleanColumn, CharColumn, CodeColumn, CSVImportMixin, DateColumn,
     IntegerColumn, SelectionColumn)
@@ -23,7 +24,8 @@ STOPPAGES = [
     ]
 
 
-class PeriodicityRule(ValidityMixin, CSVImportMixin, ModelSQL, ModelView):
+class PeriodicityRule(
+        CodedMixin, ValidityMixin, CSVImportMixin, ModelSQL, ModelView):
     """Règle de périodicité.
 
     A visit type is due a delay before or after a reference event, for a
@@ -34,7 +36,6 @@ class PeriodicityRule(ValidityMixin, CSVImportMixin, ModelSQL, ModelView):
     __string__ = "Periodicity Rule"
     _csv_file = 'periodicity_rule.csv'
     _csv_atomic = True
-    code = fields.Char("Code", required=True, strip=True)
     name = fields.Char("Name", required=True, translate=True)
     category = fields.Many2One(
         'spsti.follow_up.category', "Category", ondelete='RESTRICT',
@@ -110,16 +111,6 @@ class PeriodicityRule(ValidityMixin, CSVImportMixin, ModelSQL, ModelView):
     note = fields.Text("Note")
 
     @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_unique', Unique(t, t.code),
-                'spsti_base.msg_thesaurus_code_unique'),
-            ]
-        cls._order.insert(0, ('code', 'ASC'))
-
-    @classmethod
     def default_direction(cls):
         return 'after'
 
@@ -170,18 +161,6 @@ class PeriodicityRule(ValidityMixin, CSVImportMixin, ModelSQL, ModelView):
         if values.get('reference') == 'age' and not values.get('age'):
             return gettext('spsti_base.msg_periodicity_age_import')
         return super()._csv_check_values(values)
-
-    def get_rec_name(self, name):
-        return f'{self.code} - {self.name}'
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('code', operator, operand, *extra),
-            ('name', operator, operand, *extra),
-            ]
 
     @classmethod
     def validate_fields(cls, rules, field_names):

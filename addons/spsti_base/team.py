@@ -1,15 +1,16 @@
 "Équipes pluridisciplinaires."
-from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
+from trytond.model import DeactivableMixin, ModelSQL, ModelView, fields
+
+from .code import CodedMixin
 
 from .validity import ValidityMixin
 
 
-class Team(DeactivableMixin, ModelSQL, ModelView):
+class Team(CodedMixin, DeactivableMixin, ModelSQL, ModelView):
     """Équipe pluridisciplinaire, animated and coordinated by a médecin du
     travail, serving the members of a sector."""
     __name__ = 'spsti.team'
     __string__ = "Multidisciplinary Team"
-    code = fields.Char("Code", required=True, strip=True)
     name = fields.Char("Name", required=True)
     lead = fields.Many2One(
         'spsti.professional', "Lead Doctor", required=True,
@@ -19,16 +20,6 @@ class Team(DeactivableMixin, ModelSQL, ModelView):
     centre = fields.Many2One(
         'spsti.centre', "Main Centre", ondelete='RESTRICT')
     members = fields.One2Many('spsti.team.member', 'team', "Members")
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_unique', Unique(t, t.code),
-                'spsti_base.msg_thesaurus_code_unique'),
-            ]
-        cls._order.insert(0, ('code', 'ASC'))
 
 
 class TeamMember(ValidityMixin, ModelSQL, ModelView):

@@ -1,33 +1,23 @@
 """Thésaurus: the coded lists shared by the whole service (risks, jobs,
 activities, visit, advice and workplace-action types)."""
-from trytond.model import DeactivableMixin, ModelView, Unique, fields
+from trytond.model import DeactivableMixin, ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.tools import is_full_text, lstrip_wildcard
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .code import CodedMixin
 from .csv_import import CSVImportMixin, CharColumn, DateColumn
 from .validity import ValidityMixin
 
 
-class ThesaurusMixin(DeactivableMixin, ValidityMixin, CSVImportMixin):
+class ThesaurusMixin(
+        CodedMixin, DeactivableMixin, ValidityMixin, CSVImportMixin):
     """A coded entry of a national or service list.
 
     Concrete models declare their own parent / childs fields."""
     __slots__ = ()
-    code = fields.Char("Code", required=True, strip=True)
     name = fields.Char("Label", required=True)
     description = fields.Text("Description")
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_unique', Unique(t, t.code),
-                'spsti_base.msg_thesaurus_code_unique'),
-            ]
-        cls._order.insert(0, ('code', 'ASC'))
 
     @classmethod
     def _csv_columns(cls):
@@ -37,21 +27,6 @@ class ThesaurusMixin(DeactivableMixin, ValidityMixin, CSVImportMixin):
             'start_date': DateColumn('start_date'),
             'end_date': DateColumn('end_date'),
             }
-
-    def get_rec_name(self, name):
-        return f'{self.code} - {self.name}'
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        code_value = operand
-        if operator.endswith('like') and is_full_text(operand):
-            code_value = lstrip_wildcard(operand)
-        return [bool_op,
-            ('code', operator, code_value, *extra),
-            ('name', operator, operand, *extra),
-            ]
 
 
 def importable_models():
