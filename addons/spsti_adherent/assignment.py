@@ -102,6 +102,10 @@ class Assignment(ModelSQL, ModelView):
     override_date = fields.Date(
         "Override Date", readonly=True,
         states={'invisible': ~Eval('category_override')})
+    team = fields.Function(fields.Many2One(
+            'spsti.team', "Team",
+            help="The team of the establishment, else of the member."),
+        'get_team', searcher='search_team')
     effective_category = fields.Function(fields.Many2One(
             'spsti.follow_up.category', "Follow-up Category"),
         'get_effective_category', searcher='search_effective_category')
@@ -112,8 +116,8 @@ class Assignment(ModelSQL, ModelView):
         "External Key", readonly=True,
         help="Identifier of the contract in the file it came from "
         "(makes a re-import update it instead of duplicating it).")
-    active = fields.Function(fields.Boolean("In Force"),
-        'get_active', searcher='search_active')
+    in_force = fields.Function(fields.Boolean("In Force"),
+        'get_in_force', searcher='search_in_force')
 
     @classmethod
     def __setup__(cls):
@@ -173,13 +177,13 @@ class Assignment(ModelSQL, ModelView):
                 (prefix + 'end_date', '>=', date)],
             ]
 
-    def get_active(self, name):
+    def get_in_force(self, name):
         today = dt.date.today()
         return (self.start_date <= today
             and (not self.end_date or self.end_date >= today))
 
     @classmethod
-    def search_active(cls, name, clause):
+    def search_in_force(cls, name, clause):
         _, operator, value = clause
         domain = cls.active_domain(dt.date.today())
         if (operator == '=') == bool(value):
@@ -187,6 +191,19 @@ class Assignment(ModelSQL, ModelView):
         return ['OR',
             ('start_date', '>', dt.date.today()),
             ('end_date', '<', dt.date.today())]
+
+    def get_team(self, name):
+        team = self.establishment.effective_team
+        return team.id if team else None
+
+    @classmethod
+    def search_team(cls, name, clause):
+        nested = clause[0][len(name):]
+        return ['OR',
+            ('establishment.team' + nested,) + tuple(clause[1:]),
+            [('establishment.team', '=', None),
+                ('member.team' + nested,) + tuple(clause[1:])],
+            ]
 
     def get_under_18(self, name):
         return self.employee.get_age(None, on=self.start_date) < 18

@@ -17,6 +17,16 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         help="A declared employee older than this is reported as an "
         "inconsistency of the workforce declaration.")
 
+    declaration_delay = fields.Integer(
+        "Declaration Delay (days)", required=True,
+        domain=[('declaration_delay', '>=', 0)],
+        help="Days after the reference date within which the employer must "
+        "validate the workforce declaration.")
+
+    @classmethod
+    def default_declaration_delay(cls):
+        return 60
+
     @classmethod
     def default_member_sequence(cls):
         return Pool().get('ir.model.data').get_id(

@@ -5,12 +5,14 @@ from collections import Counter
 from sql import Null
 from sql.aggregate import Count
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Eval, PYSONEncoder
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
+from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from .exceptions import DeclarationError, DeclarationWarning
 
@@ -48,6 +50,9 @@ class Declaration(Workflow, ModelSQL, ModelView):
     count_sir = fields.Integer("SIR", readonly=True)
     count_total = fields.Integer("Total", readonly=True)
     issues = fields.Function(fields.Text("Inconsistencies"), 'get_issues')
+    overdue = fields.Function(fields.Boolean(
+            "Overdue", help="Still open after the declaration delay."),
+        'get_overdue', searcher='search_overdue')
     previous = fields.Many2One(
         'spsti.declaration', "Previous Version", readonly=True)
 
@@ -125,7 +130,7 @@ class Declaration(Workflow, ModelSQL, ModelView):
             members = Member.search([('state', '=', 'member')])
         reference_date = reference_date or dt.date(year, 1, 1)
         existing = set()
-        for sub in grouped_slice([m.id for m in members]):
+        for sub in grouped_slice([m.id for m in members], MAX_QUERY_PARAMS):
             existing.update(d.member.id for d in cls.search([
                         ('member', 'in', list(sub)),
                         ('year', '=', year),
@@ -162,6 +167,28 @@ class Declaration(Workflow, ModelSQL, ModelView):
                 values.append(Line.values_from_assignment(
                         declaration, assignment))
         Line.create(values)
+
+    @staticmethod
+    def _overdue_limit():
+        "Open declarations whose reference date is before it are overdue."
+        Configuration = Pool().get('spsti.adherent.configuration')
+        return dt.date.today() - dt.timedelta(
+            days=Configuration(1).declaration_delay)
+
+    def get_overdue(self, name):
+        return (self.state == 'open'
+            and self.reference_date < self._overdue_limit())
+
+    @classmethod
+    def search_overdue(cls, name, clause):
+        _, operator, value = clause
+        domain = [
+            ('state', '=', 'open'),
+            ('reference_date', '<', cls._overdue_limit()),
+            ]
+        if (operator == '=') != bool(value):
+            domain = ['NOT', domain]
+        return domain
 
     def get_issues(self, name):
         return '\n'.join(message for _, message in self.check_consistency())
@@ -229,7 +256,7 @@ class Declaration(Workflow, ModelSQL, ModelView):
         line, category = Line.__table__(), Category.__table__()
         cursor = Transaction().connection.cursor()
         counts = {d.id: Counter() for d in declarations}
-        for sub in grouped_slice(list(counts)):
+        for sub in grouped_slice(list(counts), MAX_QUERY_PARAMS):
             sub = list(sub)
             cursor.execute(*line.join(category,
                     condition=line.category == category.id
@@ -342,3 +369,40 @@ class DeclarationLine(ModelSQL, ModelView):
                 raise DeclarationError(gettext(
                         'spsti_adherent.msg_declaration_locked',
                         declaration=line.declaration.rec_name))
+
+
+class OpenYearStart(ModelView):
+    __name__ = 'spsti.declaration.open_year.start'
+    __string__ = "Open the workforce declarations"
+    year = fields.Integer("Year", required=True)
+    reference_date = fields.Date("Reference Date", required=True,
+        help="The workforce in force on this date is declared.")
+
+    @classmethod
+    def default_year(cls):
+        return dt.date.today().year
+
+    @fields.depends('year')
+    def on_change_with_reference_date(self):
+        if self.year:
+            return dt.date(self.year, 1, 1)
+
+
+class OpenYear(Wizard):
+    """Ouvrir les déclarations d'une année: one declaration per member in
+    membership that has none for the year, filled from its assignments."""
+    __name__ = 'spsti.declaration.open_year'
+    start = StateView('spsti.declaration.open_year.start',
+        'spsti_adherent.declaration_open_year_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Open", 'open_', 'tryton-ok', default=True),
+            ])
+    open_ = StateAction('spsti_adherent.act_declaration')
+
+    def do_open_(self, action):
+        Declaration = Pool().get('spsti.declaration')
+        Declaration.open_year(
+            self.start.year, reference_date=self.start.reference_date)
+        action['pyson_domain'] = PYSONEncoder().encode(
+            [('year', '=', self.start.year)])
+        return action, {}

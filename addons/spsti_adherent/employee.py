@@ -1,6 +1,7 @@
 "Salariés suivis par le service."
 import datetime as dt
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 from trytond.modules.spsti_base.identifiers import check_identifier
@@ -111,7 +112,8 @@ class Employee(DeactivableMixin, ModelSQL, ModelView):
         today = dt.date.today()
         result = {e.id: None for e in employees}
         ranks = {}
-        for sub_ids in grouped_slice([e.id for e in employees]):
+        for sub_ids in grouped_slice(
+                [e.id for e in employees], MAX_QUERY_PARAMS):
             for assignment in Assignment.search([
                         ('employee', 'in', list(sub_ids)),
                         ] + Assignment.active_domain(today)):

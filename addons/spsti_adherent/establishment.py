@@ -1,10 +1,10 @@
 "Établissements des adhérents et postes types."
 from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, fields
-from trytond.pool import Pool
 from trytond.pyson import Eval
 
 from .exceptions import MemberValidationError
+from .identifier import set_identifiers
 
 
 class Establishment(DeactivableMixin, ModelSQL, ModelView):
@@ -69,21 +69,8 @@ class Establishment(DeactivableMixin, ModelSQL, ModelView):
 
     @classmethod
     def set_siret(cls, establishments, name, value):
-        Identifier = Pool().get('party.identifier')
-        to_save, to_delete = [], []
-        for establishment in establishments:
-            current = establishment.address.siret
-            if not value:
-                if current:
-                    to_delete.append(current)
-                continue
-            if not current:
-                current = Identifier(party=establishment.address.party,
-                    address=establishment.address, type='fr_siret')
-            current.code = value
-            to_save.append(current)
-        Identifier.delete(to_delete)
-        Identifier.save(to_save)
+        set_identifiers([(e.address.party, e.address, e.address.siret)
+                for e in establishments], 'fr_siret', value)
 
     @classmethod
     def search_siret(cls, name, clause):

@@ -3,6 +3,7 @@ import datetime as dt
 
 from sql.aggregate import Count
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import (
     ModelSQL, ModelView, Unique, Workflow, fields)
@@ -13,6 +14,7 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import MemberValidationError
+from .identifier import set_identifiers
 
 STATES = [
     ('prospect', "Prospect"),
@@ -73,6 +75,10 @@ class Member(Workflow, ModelSQL, ModelView):
     history = fields.One2Many(
         'spsti.member.history', 'member', "History", readonly=True,
         order=[('create_date', 'DESC'), ('id', 'DESC')])
+    declaration_overdue = fields.Function(fields.Boolean(
+            "Declaration Overdue",
+            help="A workforce declaration is still open after its delay."),
+        'get_declaration_overdue', searcher='search_declaration_overdue')
     workforce = fields.Function(fields.Integer(
             "Workforce", help="Employees with an assignment in force today."),
         'get_workforce')
@@ -150,21 +156,8 @@ class Member(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def set_siren(cls, members, name, value):
-        pool = Pool()
-        Identifier = pool.get('party.identifier')
-        to_save, to_delete = [], []
-        for member in members:
-            current = member.party.siren
-            if not value:
-                if current:
-                    to_delete.append(current)
-                continue
-            if not current:
-                current = Identifier(party=member.party, type='fr_siren')
-            current.code = value
-            to_save.append(current)
-        Identifier.delete(to_delete)
-        Identifier.save(to_save)
+        set_identifiers([(m.party, None, m.party.siren) for m in members],
+            'fr_siren', value)
 
     @classmethod
     def search_siren(cls, name, clause):
@@ -175,6 +168,25 @@ class Member(Workflow, ModelSQL, ModelView):
                     ])]
 
     @classmethod
+    def get_declaration_overdue(cls, members, name):
+        Declaration = Pool().get('spsti.declaration')
+        overdue = set()
+        for sub in grouped_slice([m.id for m in members], MAX_QUERY_PARAMS):
+            overdue.update(d.member.id for d in Declaration.search([
+                        ('member', 'in', list(sub)),
+                        ('overdue', '=', True),
+                        ]))
+        return {m.id: m.id in overdue for m in members}
+
+    @classmethod
+    def search_declaration_overdue(cls, name, clause):
+        _, operator, value = clause
+        positive = (operator == '=') == bool(value)
+        return [('id', 'in' if positive else 'not in', [
+                    d.member.id for d in Pool().get('spsti.declaration').search(
+                        [('overdue', '=', True)])])]
+
+    @classmethod
     def get_workforce(cls, members, name):
         pool = Pool()
         Assignment = pool.get('spsti.assignment')
@@ -182,7 +194,8 @@ class Member(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         today = dt.date.today()
         result = {m.id: 0 for m in members}
-        for sub_ids in grouped_slice([m.id for m in members]):
+        for sub_ids in grouped_slice(
+                [m.id for m in members], MAX_QUERY_PARAMS):
             cursor.execute(*table.select(
                     table.member, Count(table.employee, distinct=True),
                     where=table.member.in_(sub_ids)

@@ -8,6 +8,7 @@ from sql import Null
 from sql.aggregate import Count
 from sql.conditionals import Coalesce
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import PYSONEncoder
@@ -86,7 +87,7 @@ class MultiEmployer(ModelSQL, ModelView):
             return []
         employees = list({e for e, _, _ in groups})
         members = {}
-        for sub in grouped_slice(employees):
+        for sub in grouped_slice(employees, MAX_QUERY_PARAMS):
             cursor.execute(*a.select(a.id, a.employee, a.job, category,
                     a.start_date,
                     where=in_force & a.employee.in_(list(sub)),

@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
-from trytond.pyson import Eval, In
+from trytond.pyson import Bool, Eval, In
 
 from .code import CodedMixin
 from .csv_import import (
@@ -61,9 +61,29 @@ class PeriodicityRule(
     reference_visit_types = fields.Many2Many(
         'spsti.periodicity.rule-reference.visit.type', 'rule', 'visit_type',
         "Reference Visits",
-        states={'invisible': Eval('reference') != 'previous_visit'},
-        help="The latest visit of these types starts the delay; "
-        "empty means the latest visit of the same type.")
+        states={'invisible': ~In(Eval('reference'),
+                ['previous_visit', 'assignment_start'])},
+        help="Previous visit: the latest visit of these types starts the "
+        "delay (empty: the same type). Taking up the post: a visit of these "
+        "types within the exemption delay exempts from this one.")
+    exemption_delay = fields.Integer(
+        "Exemption Delay",
+        domain=['OR',
+            ('exemption_delay', '=', None),
+            ('exemption_delay', '>', 0)],
+        states={'invisible': Eval('reference') != 'assignment_start'},
+        help="No initial visit when a reference visit for an equivalent "
+        "post (same PCS-ESE job and category) took place within this delay "
+        "before taking up the post, without unfitness or adjustment since.")
+    exemption_unit = fields.Selection([
+            (None, ""),
+            ('month', "Months"),
+            ('year', "Years"),
+            ], "Exemption Unit",
+        states={
+            'invisible': Eval('reference') != 'assignment_start',
+            'required': Bool(Eval('exemption_delay')),
+            })
     direction = fields.Selection([
             ('before', "Before"),
             ('after', "After"),
@@ -145,6 +165,8 @@ class PeriodicityRule(
             'age': IntegerColumn('age'),
             'stoppage': SelectionColumn('stoppage'),
             'min_stoppage_days': IntegerColumn('min_stoppage_days'),
+            'exemption_delay': IntegerColumn('exemption_delay'),
+            'exemption_unit': SelectionColumn('exemption_unit'),
             'mandatory': BooleanColumn('mandatory', required=True),
             'professions': CodeColumn(
                 'professions', 'spsti.profession', multiple=True),
@@ -184,12 +206,14 @@ class PeriodicityRule(
         return cls.search(domain)
 
     @staticmethod
-    def select(rules, risks=(), conditions=(), stoppage=None,
+    def applicable(rules, risks=(), conditions=(), stoppage=None,
             stoppage_days=None):
-        """Among rules of one visit type, the one that applies: a rule for an
-        exposure beats a rule for a personal situation, which beats the
-        general rule; stoppage rules need the kind and length of the
-        stoppage."""
+        """Among rules of one visit type, those that apply at the highest
+        specificity: a rule for an exposure beats a rule for a personal
+        situation, which beats the general rule; stoppage rules need the
+        kind and length of the stoppage. Several rules of the same
+        specificity may remain (e.g. an apprentice under 18): the caller
+        keeps the strictest."""
         risk_ids = set()
         for risk in risks:
             while risk:
@@ -207,10 +231,24 @@ class PeriodicityRule(
                     and (stoppage_days or 0) < rule.min_stoppage_days):
                 continue
             candidates.append(rule)
-        candidates.sort(key=lambda r: (
-                bool(r.risk), bool(r.condition), bool(r.category)),
-            reverse=True)
-        return candidates[0] if candidates else None
+
+        def specificity(rule):
+            return (bool(rule.risk), bool(rule.condition), bool(rule.category))
+        if not candidates:
+            return []
+        top = max(map(specificity, candidates))
+        return [r for r in candidates if specificity(r) == top]
+
+    @classmethod
+    def select(cls, rules, **criteria):
+        """The rule that applies (see applicable); among rules of the same
+        specificity, the one with the shortest delay after (or longest
+        before) the reference event."""
+        candidates = cls.applicable(rules, **criteria)
+        if candidates:
+            reference = dt.date(2000, 1, 1)
+            return min(candidates,
+                key=lambda r: (r.compute_due_date(reference), r.code))
 
     def _delta(self):
         return relativedelta(**{self.unit + 's': self.delay})
@@ -223,6 +261,12 @@ class PeriodicityRule(
         if self.direction == 'before':
             return reference_date - self._delta()
         return reference_date + self._delta()
+
+    def exemption_start(self, start_date):
+        "The first date a visit exempting from this initial one may have."
+        if self.exemption_delay:
+            return start_date - relativedelta(
+                **{self.exemption_unit + 's': self.exemption_delay})
 
     def compute_earliest_date(self, reference_date):
         "The first date the visit counts for this rule, if bounded."

@@ -135,6 +135,51 @@ class SpstiAdherentTestCase(ModuleTestCase):
         self.assertEqual(assignment.category.code, 'SIR')
 
     @with_transaction()
+    def test_nightly_recompute_follows_rule_change(self):
+        "The nightly task moves assignments to the rules of the new day"
+        pool = Pool()
+        Assignment = pool.get('spsti.assignment')
+        setup_referentials()
+        _, establishment = create_member("Levage Moreau", 12)
+        assignments = []
+        for i in range(3):
+            employee = create_employee(
+                f"Moreau{i}", "Léo", dt.date(1985, 1, 1 + i), seed=40 + i)
+            assignments.append(create_assignment(
+                    employee, establishment, risks=['SECU.CONDUITE']))
+        ended = assignments[2]
+        Assignment.write([ended], {'end_date': dt.date(2025, 6, 30)})
+        Assignment.compute_categories(assignments, dt.date(2025, 9, 30))
+        self.assertEqual(
+            {a.category.code for a in assignments}, {'SIR'})
+        count = Assignment.recompute_all_categories(
+            today=dt.date(2025, 10, 2))
+        self.assertGreaterEqual(count, 2)
+        self.assertEqual(
+            [a.category.code for a in assignments], ['SIG', 'SIG', 'SIR'])
+
+    @with_transaction()
+    def test_overdue_declarations(self):
+        "An open declaration past the delay is overdue, as is its member"
+        pool = Pool()
+        Declaration = pool.get('spsti.declaration')
+        Member = pool.get('spsti.member')
+        setup_referentials()
+        late, _ = create_member("Retard SARL", 13)
+        on_time, _ = create_member("Ponctuel SAS", 14)
+        old, = Declaration.open_year(
+            2025, [late], reference_date=dt.date(2025, 1, 1))
+        new, = Declaration.open_year(
+            2025, [on_time], reference_date=dt.date.today())
+        self.assertTrue(old.overdue)
+        self.assertFalse(new.overdue)
+        self.assertEqual(Declaration.search([('overdue', '=', True)]), [old])
+        self.assertEqual(
+            Member.search([('declaration_overdue', '=', True)]), [late])
+        self.assertIn(on_time,
+            Member.search([('declaration_overdue', '=', False)]))
+
+    @with_transaction()
     def test_category_from_situations_and_exposures(self):
         "Conditions give SIA, SIR risks win, edits recompute at once"
         pool = Pool()
