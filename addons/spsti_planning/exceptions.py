@@ -1,0 +1,5 @@
+from trytond.exceptions import UserError
+
+
+class VisitRequestError(UserError):
+    "A visit request cannot change state."

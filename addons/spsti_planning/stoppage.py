@@ -1,0 +1,59 @@
+"Arrêts de travail déclarés par l'employeur."
+import datetime as dt
+
+from trytond.model import ModelSQL, ModelView, fields
+from trytond.modules.spsti_base.periodicity import STOPPAGES
+from trytond.pool import Pool
+from trytond.pyson import Eval, If
+
+
+class WorkStoppage(ModelSQL, ModelView):
+    """Arrêt de travail: declared by the employer; its kind and length
+    decide whether a return-to-work visit (visite de reprise) is due."""
+    __name__ = 'spsti.work_stoppage'
+    __string__ = "Work Stoppage"
+    employee = fields.Many2One(
+        'spsti.employee', "Employee", required=True, ondelete='CASCADE')
+    member = fields.Many2One(
+        'spsti.member', "Employer", required=True, ondelete='RESTRICT')
+    kind = fields.Selection(
+        [s for s in STOPPAGES if s[0]], "Kind", required=True)
+    start_date = fields.Date("First Day Off", required=True)
+    end_date = fields.Date(
+        "Last Day Off",
+        domain=[If(Eval('end_date') & Eval('start_date'),
+                ('end_date', '>=', Eval('start_date')), ())],
+        help="Empty while the stoppage goes on.")
+    days = fields.Function(fields.Integer("Days"), 'get_days')
+    return_date = fields.Function(
+        fields.Date("Return to Work"), 'get_return_date')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('start_date', 'DESC'), ('id', 'DESC')]
+        cls.__access__.add('member')
+
+    def get_days(self, name):
+        if self.end_date:
+            return (self.end_date - self.start_date).days + 1
+
+    def get_return_date(self, name):
+        if self.end_date:
+            return self.end_date + dt.timedelta(days=1)
+
+    @classmethod
+    def on_modification(cls, mode, stoppages, field_names=None):
+        super().on_modification(mode, stoppages, field_names=field_names)
+        if mode in {'create', 'write'}:
+            cls._recompute(stoppages)
+
+    @classmethod
+    def _recompute(cls, stoppages):
+        pool = Pool()
+        Assignment = pool.get('spsti.assignment')
+        VisitRequest = pool.get('spsti.visit.request')
+        assignments = Assignment.search([
+                ('employee', 'in', list({s.employee.id for s in stoppages})),
+                ])
+        VisitRequest.compute_due_visits(assignments)

@@ -1,0 +1,124 @@
+import datetime as dt
+
+from trytond.modules.spsti_adherent.tests.tools import (
+    create_assignment, create_employee, create_member, setup_referentials)
+from trytond.modules.spsti_base.tests.tools import untranslated_strings
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
+
+
+class SpstiPlanningTestCase(ModuleTestCase):
+    "Test spsti_planning module"
+    module = 'spsti_planning'
+
+    def setup_request(self):
+        pool = Pool()
+        VisitRequest = pool.get('spsti.visit.request')
+        org = setup_referentials()
+        _, establishment = create_member("Garage Martin", 201)
+        employee = create_employee("Martin", "Rémi", dt.date(1988, 4, 4))
+        assignment = create_assignment(
+            employee, establishment, start=dt.date(2026, 1, 5))
+        VisitRequest.compute_due_visits([assignment])
+        request, = VisitRequest.search([
+                ('assignment', '=', assignment.id),
+                ('visit_type.code', '=', 'VIP-I')])
+        return org, assignment, request
+
+    @with_transaction()
+    def test_done_visit_computes_the_next(self):
+        "A visit done replaces its request by the next one at once"
+        pool = Pool()
+        VisitRequest = pool.get('spsti.visit.request')
+        _, assignment, request = self.setup_request()
+        self.assertEqual(
+            (request.visit_type.code, request.due_date),
+            ('VIP-I', dt.date(2026, 4, 5)))
+        VisitRequest.done([request], date=dt.date(2026, 2, 1),
+            outcome='attestation')
+        following, = VisitRequest.search([
+                ('assignment', '=', assignment.id),
+                ('state', '=', 'to_plan'),
+                ('visit_type.code', '!=', 'MICARRIERE')])
+        self.assertEqual(
+            (following.visit_type.code, following.due_date),
+            ('VIP-P', dt.date(2031, 2, 1)))
+        self.assertIn('SIG-VIP-P', following.reason)
+
+    @with_transaction()
+    def test_rerun_never_duplicates(self):
+        "Running the engine again changes nothing"
+        pool = Pool()
+        VisitRequest = pool.get('spsti.visit.request')
+        _, assignment, request = self.setup_request()
+        before = VisitRequest.search([('assignment', '=', assignment.id)])
+        self.assertEqual(
+            sorted(r.visit_type.code for r in before),
+            ['MICARRIERE', 'VIP-I'])
+        VisitRequest.compute_all_due_visits()
+        VisitRequest.compute_all_due_visits()
+        self.assertEqual(VisitRequest.search(
+                [('assignment', '=', assignment.id)]), before)
+
+    @with_transaction()
+    def test_category_change_cancels_what_is_no_longer_due(self):
+        "Becoming SIR cancels the VIP and asks for an aptitude exam"
+        pool = Pool()
+        VisitRequest = pool.get('spsti.visit.request')
+        Exposure = pool.get('spsti.assignment.exposure')
+        Risk = pool.get('spsti.risk')
+        _, assignment, request = self.setup_request()
+        asbestos, = Risk.search([('code', '=', 'CHIM.AMIANTE')])
+        Exposure.create([{'assignment': assignment.id,
+                    'risk': asbestos.id, 'source': 'team'}])
+        VisitRequest.compute_due_visits([assignment])
+        self.assertEqual(request.state, 'cancelled')
+        exam, = VisitRequest.search([
+                ('assignment', '=', assignment.id),
+                ('state', '=', 'to_plan'),
+                ('visit_type.code', '!=', 'MICARRIERE')])
+        self.assertEqual(exam.visit_type.code, 'SIR-I')
+
+    @with_transaction()
+    def test_health_professional_sets_the_date(self):
+        "A date set by a health professional overrides the computed one"
+        pool = Pool()
+        VisitRequest = pool.get('spsti.visit.request')
+        org, assignment, request = self.setup_request()
+        with Transaction().set_user(org['users']['infirmier'].id), \
+                Transaction().set_context(_check_access=True):
+            VisitRequest.write([VisitRequest(request.id)], {
+                    'due_date_override': dt.date(2026, 2, 15),
+                    'override_reason': "Retour d'arrêt à surveiller",
+                    })
+        VisitRequest.compute_due_visits([assignment])
+        self.assertEqual(request.due_date, dt.date(2026, 4, 5))
+        self.assertEqual(request.effective_due_date, dt.date(2026, 2, 15))
+        self.assertIn(request, VisitRequest.search(
+                [('effective_due_date', '=', dt.date(2026, 2, 15))]))
+        with Transaction().set_user(org['users']['planification'].id), \
+                Transaction().set_context(_check_access=True):
+            with self.assertRaises(Exception):
+                VisitRequest.write([VisitRequest(request.id)], {
+                        'due_date_override': dt.date(2026, 3, 1)})
+
+    @with_transaction()
+    def test_backlog_of_overdue_requests(self):
+        "Overdue requests are listed per team"
+        pool = Pool()
+        VisitRequest = pool.get('spsti.visit.request')
+        org, assignment, request = self.setup_request()
+        VisitRequest.write([request], {'due_date': dt.date(2025, 1, 1)})
+        self.assertTrue(request.overdue)
+        self.assertEqual(VisitRequest.search([
+                    ('overdue', '=', True),
+                    ('team', '=', assignment.team.id)]), [request])
+
+    @with_transaction()
+    def test_french_translation_complete(self):
+        "Every user-facing string has its French translation"
+        self.assertEqual(untranslated_strings('spsti_planning'), [])
+
+
+del ModuleTestCase

@@ -1,0 +1,397 @@
+"Demandes de visite and the due-visit engine that creates them."
+import datetime as dt
+
+from sql import Null
+
+from trytond.backend import MAX_QUERY_PARAMS
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.pool import Pool
+from trytond.pyson import Bool, Eval
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
+
+from . import engine
+from .exceptions import VisitRequestError
+
+STATES = [
+    ('to_plan', "To Plan"),
+    ('planned', "Planned"),
+    ('done', "Done"),
+    ('cancelled', "Cancelled"),
+    ('no_show', "No-show"),
+    ]
+OPEN_STATES = ['to_plan', 'planned']
+ORIGINS = [
+    ('engine', "Due date (échéancier)"),
+    ('staff', "Service staff"),
+    ('employer', "Employer"),
+    ('employee', "Employee"),
+    ('doctor', "Occupational doctor"),
+    ]
+OUTCOMES = [
+    (None, ""),
+    ('attestation', "Attestation de suivi"),
+    ('fit', "Fit"),
+    ('fit_with_adjustment', "Fit with adjustment of the post"),
+    ('unfit', "Unfit"),
+    ('certificate', "Certificate of no contraindication"),
+    ('report', "Report only"),
+    ]
+PRIORITIES = [
+    ('1', "Urgent"),
+    ('2', "High"),
+    ('3', "Normal"),
+    ]
+_open = {'readonly': ~Eval('state').in_(OPEN_STATES)}
+
+
+class VisitRequest(Workflow, ModelSQL, ModelView):
+    """Demande de visite: a visit to organise for an employee's assignment,
+    created by the due-visit engine (échéancier), the staff, the employer,
+    the employee or a doctor; it keeps its request date, due date and the
+    rule that made it due."""
+    __name__ = 'spsti.visit.request'
+    __string__ = "Visit Request"
+    employee = fields.Many2One(
+        'spsti.employee', "Employee", required=True, ondelete='CASCADE',
+        states=_open)
+    assignment = fields.Many2One(
+        'spsti.assignment', "Assignment", required=True, ondelete='CASCADE',
+        domain=[('employee', '=', Eval('employee', -1))], states=_open)
+    member = fields.Many2One(
+        'spsti.member', "Employer", required=True, ondelete='RESTRICT',
+        states=_open)
+    visit_type = fields.Many2One(
+        'spsti.visit.type', "Visit Type", required=True, ondelete='RESTRICT',
+        states=_open)
+    origin = fields.Selection(ORIGINS, "Origin", required=True,
+        states={'readonly': Eval('id', -1) >= 0})
+    request_date = fields.Date("Request Date", required=True, states=_open)
+    earliest_date = fields.Date("Earliest Date", readonly=True)
+    due_date = fields.Date(
+        "Due Date", states=_open,
+        help="The latest date of the visit by the rules.")
+    due_date_override = fields.Date(
+        "Date Set by a Health Professional", states=_open,
+        help="Replaces the computed due date.")
+    override_reason = fields.Char(
+        "Reason of the Date", states={
+            'required': Bool(Eval('due_date_override')),
+            'readonly': ~Eval('state').in_(OPEN_STATES),
+            })
+    effective_due_date = fields.Function(
+        fields.Date("Effective Due Date"), 'get_effective_due_date',
+        searcher='search_effective_due_date')
+    rule = fields.Many2One(
+        'spsti.periodicity.rule', "Rule", readonly=True, ondelete='SET NULL')
+    reason = fields.Text("Reason", states=_open)
+    priority = fields.Selection(PRIORITIES, "Priority", required=True,
+        sort=False, states=_open)
+    state = fields.Selection(STATES, "State", readonly=True, required=True)
+    done_date = fields.Date("Visit Date", readonly=True)
+    outcome = fields.Selection(OUTCOMES, "Outcome", readonly=True)
+    cancel_reason = fields.Char("Cancellation Reason", readonly=True)
+    overdue = fields.Function(fields.Boolean("Overdue"),
+        'get_overdue', searcher='search_overdue')
+    team = fields.Function(
+        fields.Many2One('spsti.team', "Team"), 'get_team',
+        searcher='search_team')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.assignment, Index.Equality()),
+                    (t.state, Index.Equality())),
+                Index(t, (t.employee, Index.Equality()),
+                    (t.done_date, Index.Range()),
+                    where=t.state == 'done'),
+                Index(t, (t.due_date, Index.Range()),
+                    where=t.state.in_(OPEN_STATES)),
+                })
+        cls._order = [('priority', 'ASC'), ('due_date', 'ASC NULLS LAST'),
+            ('id', 'ASC')]
+        cls.__access__.add('member')
+        cls._transitions |= {
+            ('to_plan', 'planned'),
+            ('planned', 'to_plan'),
+            ('to_plan', 'done'),
+            ('planned', 'done'),
+            ('to_plan', 'cancelled'),
+            ('planned', 'cancelled'),
+            ('planned', 'no_show'),
+            ('no_show', 'to_plan'),
+            }
+        cls._buttons.update({
+                'plan': {
+                    'invisible': Eval('state') != 'to_plan',
+                    'depends': ['state'],
+                    },
+                'to_plan': {
+                    'invisible': ~Eval('state').in_(['planned', 'no_show']),
+                    'depends': ['state'],
+                    },
+                'no_show': {
+                    'invisible': Eval('state') != 'planned',
+                    'depends': ['state'],
+                    },
+                'cancel': {
+                    'invisible': ~Eval('state').in_(OPEN_STATES),
+                    'depends': ['state'],
+                    },
+                'mark_done': {
+                    'invisible': ~Eval('state').in_(OPEN_STATES),
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'to_plan'
+
+    @classmethod
+    def default_origin(cls):
+        return 'staff'
+
+    @classmethod
+    def default_priority(cls):
+        return '2'
+
+    @classmethod
+    def default_request_date(cls):
+        return dt.date.today()
+
+    @fields.depends('assignment', '_parent_assignment.member')
+    def on_change_assignment(self):
+        if self.assignment:
+            self.member = self.assignment.member
+
+    def get_rec_name(self, name):
+        return f'{self.visit_type.rec_name} - {self.employee.rec_name}'
+
+    def get_effective_due_date(self, name):
+        return self.due_date_override or self.due_date
+
+    @classmethod
+    def search_effective_due_date(cls, name, clause):
+        _, operator, value = clause
+        return ['OR',
+            ('due_date_override', operator, value),
+            [('due_date_override', '=', None), ('due_date', operator, value)],
+            ]
+
+    def get_overdue(self, name):
+        due = self.effective_due_date
+        return bool(self.state in OPEN_STATES and due
+            and due < dt.date.today())
+
+    @classmethod
+    def search_overdue(cls, name, clause):
+        _, operator, value = clause
+        domain = [
+            ('state', 'in', OPEN_STATES),
+            ('effective_due_date', '<', dt.date.today()),
+            ]
+        if (operator == '=') != bool(value):
+            domain = ['NOT', domain]
+        return domain
+
+    def get_team(self, name):
+        return self.assignment.team.id if self.assignment.team else None
+
+    @classmethod
+    def search_team(cls, name, clause):
+        return [('assignment.team' + clause[0][len(name):],)
+            + tuple(clause[1:])]
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('planned')
+    def plan(cls, requests):
+        pass
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('to_plan')
+    def to_plan(cls, requests):
+        pass
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('no_show')
+    def no_show(cls, requests):
+        pass
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('cancelled')
+    def cancel(cls, requests, reason=None):
+        if reason:
+            cls.write(requests, {'cancel_reason': reason})
+
+    @classmethod
+    @ModelView.button
+    def mark_done(cls, requests):
+        cls.done(requests)
+
+    @classmethod
+    @Workflow.transition('done')
+    def done(cls, requests, date=None, outcome=None):
+        "The visit took place (what is due next follows, see on_modification)."
+        date = date or dt.date.today()
+        if date > dt.date.today():
+            raise VisitRequestError(gettext(
+                    'spsti_planning.msg_done_in_future',
+                    request=requests[0].rec_name))
+        cls.write(requests, {'done_date': date, 'outcome': outcome})
+
+    @classmethod
+    def on_modification(cls, mode, requests, field_names=None):
+        """A visit done, or its date or outcome changed, computes at once
+        what is due next for the employee."""
+        super().on_modification(mode, requests, field_names=field_names)
+        if (mode == 'write'
+                and field_names & {'state', 'done_date', 'outcome'}
+                and any(r.state == 'done' for r in requests)):
+            Assignment = Pool().get('spsti.assignment')
+            cls.compute_due_visits(Assignment.search([
+                        ('employee', 'in',
+                            list({r.employee.id for r in requests})),
+                        ]))
+
+    # Due-visit engine
+
+    @classmethod
+    def compute_all_due_visits(cls, today=None, chunk=2000):
+        """Nightly: the due visits of every assignment in force or future,
+        chunk by chunk; returns the number of assignments."""
+        Assignment = Pool().get('spsti.assignment')
+        today = today or dt.date.today()
+        table = Assignment.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.id,
+                where=(table.end_date == Null) | (table.end_date >= today)
+                | (table.id.in_(cls._assignments_with_open_requests())),
+                order_by=[table.employee, table.id]))
+        ids = [i for i, in cursor]
+        rules = cls._rule_cache()
+        for sub in grouped_slice(ids, chunk):
+            cls.compute_due_visits(
+                Assignment.browse(list(sub)), today=today, rules=rules)
+        return len(ids)
+
+    @classmethod
+    def _assignments_with_open_requests(cls):
+        request = cls.__table__()
+        return request.select(request.assignment,
+            where=request.state.in_(OPEN_STATES)
+            & (request.origin == 'engine'))
+
+    @classmethod
+    def _rule_cache(cls):
+        return engine.RuleCache(Pool().get('spsti.periodicity.rule'))
+
+    @classmethod
+    def compute_due_visits(cls, assignments, today=None, rules=None):
+        """Bring the engine's open requests of assignments in line with the
+        rules: create the missing ones, move changed due dates, cancel
+        those no longer due. Reads the visit history and the stoppages of
+        all the employees at once."""
+        pool = Pool()
+        Stoppage = pool.get('spsti.work_stoppage')
+        FollowUpRule = pool.get('spsti.follow_up.rule')
+        today = today or dt.date.today()
+        rules = rules or cls._rule_cache()
+        if not assignments:
+            return
+        employees = list({a.employee.id for a in assignments})
+        visits, stoppages = {}, {}
+        for sub in grouped_slice(employees, MAX_QUERY_PARAMS):
+            sub = list(sub)
+            for request in cls.search([
+                        ('employee', 'in', sub),
+                        ('state', '=', 'done'),
+                        ('done_date', '!=', None),
+                        ], order=[]):
+                visits.setdefault(request.employee.id, []).append(
+                    engine.Visit(request.done_date, request.visit_type.id,
+                        request.assignment.id,
+                        request.assignment.job.id
+                        if request.assignment.job else None,
+                        request.outcome))
+            for stoppage in Stoppage.search([('employee', 'in', sub)]):
+                stoppages.setdefault(stoppage.employee.id, []).append(
+                    stoppage)
+        specific_types = {r.visit_type.id for r in FollowUpRule.search(
+                [('visit_type', '!=', None)])}
+
+        existing = {}
+        for sub in grouped_slice(
+                [a.id for a in assignments], MAX_QUERY_PARAMS):
+            for request in cls.search([
+                        ('assignment', 'in', list(sub)),
+                        ('origin', '=', 'engine'),
+                        ('state', 'in', OPEN_STATES),
+                        ]):
+                existing[(request.assignment.id, request.visit_type.id)] = (
+                    request)
+
+        to_create, to_write, seen = [], [], set()
+        for assignment in assignments:
+            employee = assignment.employee.id
+            if assignment.end_date and assignment.end_date < today:
+                dues = [d for d in engine.compute(assignment,
+                            visits.get(employee, []),
+                            stoppages.get(employee, []), rules,
+                            specific_types, today)
+                    if d.rule.reference == 'exposure_end']
+            else:
+                dues = engine.compute(assignment, visits.get(employee, []),
+                    stoppages.get(employee, []), rules, specific_types, today)
+            for due in dues:
+                key = (assignment.id, due.visit_type.id)
+                seen.add(key)
+                values = {
+                    'due_date': due.due_date,
+                    'earliest_date': due.earliest_date,
+                    'rule': due.rule.id,
+                    'reason': due.reason,
+                    'priority': cls._priority(due, today),
+                    }
+                request = existing.get(key)
+                if request is None:
+                    to_create.append({
+                            'employee': employee,
+                            'assignment': assignment.id,
+                            'member': assignment.member.id,
+                            'visit_type': due.visit_type.id,
+                            'origin': 'engine',
+                            'request_date': today,
+                            **values,
+                            })
+                elif any(getattr(request, f) != v if f != 'rule'
+                        else (request.rule.id if request.rule else None) != v
+                        for f, v in values.items()):
+                    to_write.extend(([request], values))
+        if to_create:
+            cls.create(to_create)
+        if to_write:
+            cls.write(*to_write)
+        obsolete = [r for k, r in existing.items()
+            if k not in seen and r.state == 'to_plan']
+        if obsolete:
+            cls.write(obsolete, {
+                    'state': 'cancelled',
+                    'cancel_reason': gettext(
+                        'spsti_planning.msg_no_longer_due'),
+                    })
+
+    @staticmethod
+    def _priority(due, today):
+        if due.due_date < today or due.rule.reference == 'return_to_work':
+            return '1'
+        if (due.due_date - today).days <= 30:
+            return '2'
+        return '3'
