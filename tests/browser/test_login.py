@@ -19,6 +19,22 @@ def test_admin_opens_spsti_menu(product, page):
     page.screenshot(path=str(artefacts_dir() / 'spsti_menu.png'))
 
 
+def test_planning_staff_sees_due_visits(product, page):
+    "A planning assistant opens the échéancier of the demo workforce"
+    sao_login(page, product['url'], 'planification', 'spsti-demo')
+    menu = page.locator('#menu')
+    menu.get_by_text('SPSTI', exact=True).click()
+    menu.get_by_text('Suivi individuel', exact=True).click()
+    menu.get_by_text('Demandes de visite', exact=True).click()
+    page.wait_for_selector('.tab-pane.active table tbody tr', timeout=30000)
+    content = page.locator('.tab-pane.active').inner_text()
+    assert 'À planifier' in content and 'En retard' in content
+    assert page.locator('.tab-pane.active table tbody tr').count() >= 10
+    # Configuration is for administrators only.
+    assert menu.get_by_text('Configuration', exact=True).count() == 0
+    page.screenshot(path=str(artefacts_dir() / 'visit_requests.png'))
+
+
 def test_run_output_gives_access(product):
     "The run command prints the URL, the login and the password"
     output = product['log'].read_text()
