@@ -319,6 +319,13 @@ class Assignment(ModelSQL, ModelView):
         return len(ids)
 
     @classmethod
+    def create(cls, vlist):
+        # The exposures created with the assignments leave the computation
+        # to the assignments' own on_modification: once per batch.
+        with Transaction().set_context(_spsti_assignment_create=True):
+            return super().create(vlist)
+
+    @classmethod
     def on_modification(cls, mode, assignments, field_names=None):
         super().on_modification(mode, assignments, field_names=field_names)
         if mode == 'create' or (
@@ -459,7 +466,8 @@ class Exposure(ModelSQL, ModelView):
     @classmethod
     def on_modification(cls, mode, exposures, field_names=None):
         super().on_modification(mode, exposures, field_names=field_names)
-        if mode in {'create', 'write'}:
+        if (mode in {'create', 'write'} and not Transaction().context.get(
+                    '_spsti_assignment_create')):
             Assignment = Pool().get('spsti.assignment')
             Assignment.compute_categories(cls._assignments_of(exposures))
 
