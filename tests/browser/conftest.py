@@ -94,6 +94,11 @@ def page(browser):
 def sao_login(page, url, login, password):
     "Log in through the Sao login dialogs (user name, then password)."
     page.goto(url)
+    # Sao fills the database field from an asynchronous call; a login sent
+    # before it answers is silently ignored.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#database')]"
+        ".some(field => field.value)")
     page.fill('input#login', login)
     page.press('input#login', 'Enter')
     page.wait_for_selector('input[type=password]')
