@@ -1,5 +1,6 @@
 "Demo visit history and the échéancier computed for the demo workforce."
 import datetime as dt
+from collections import defaultdict
 
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
@@ -16,6 +17,7 @@ class Demo(metaclass=PoolMeta):
         super().generate(ctx)
         with Transaction().set_context(company=ctx.company.id):
             cls.generate_visits(ctx)
+            cls.generate_agendas(ctx)
 
     @classmethod
     def generate_visits(cls, ctx):
@@ -51,3 +53,63 @@ class Demo(metaclass=PoolMeta):
         count = VisitRequest.compute_all_due_visits()
         ctx.report.append(f"visits: {len(history)} done in the history, "
             f"échéancier computed for {count} assignments")
+
+    @classmethod
+    def generate_agendas(cls, ctx, weeks=3):
+        """The doctors and nurses of the teams receive at their centre on
+        weekday mornings (nurses also Thursday afternoon); their slots of
+        the next weeks are generated and each day is planned from the
+        backlog."""
+        pool = Pool()
+        Slot = pool.get('spsti.slot')
+        WorkTime = pool.get('spsti.professional.work_time')
+        Professional = pool.get('spsti.professional')
+        if WorkTime.search([], limit=1):
+            return
+        professionals = Professional.search([
+                ('profession.code', 'in', ['MDT', 'IDEST']),
+                ('centre', '!=', None),
+                ('team_members', '!=', None),
+                ])
+        rooms = defaultdict(list)
+        for professional in professionals:
+            rooms[professional.centre].append(professional)
+        values = []
+        for centre, staff in rooms.items():
+            consultation = [r for r in centre.rooms
+                if r.kind == 'consultation']
+            for i, professional in enumerate(staff):
+                room = consultation[i % len(consultation)]
+                # Beyond the rooms, the professional consults remotely.
+                remote = i >= len(consultation)
+                days = range(5) if professional.doctor else [0, 1, 3]
+                for day in days:
+                    values.append({
+                            'professional': professional.id,
+                            'weekday': str(day),
+                            'start_time': dt.time(8, 30),
+                            'end_time': dt.time(12),
+                            'centre': centre.id,
+                            'room': None if remote else room.id,
+                            'teleconsultation': remote,
+                            })
+                if not professional.doctor:
+                    values.append({
+                            'professional': professional.id,
+                            'weekday': '3',
+                            'start_time': dt.time(14),
+                            'end_time': dt.time(17),
+                            'centre': centre.id,
+                            'room': None if remote else room.id,
+                            'teleconsultation': remote,
+                            'slot_duration': 20,
+                            })
+        WorkTime.create(values)
+        today = dt.date.today()
+        slots = Slot.generate(professionals, today,
+            today + dt.timedelta(weeks=weeks))
+        booked = 0
+        for day in sorted({s.start.date() for s in slots}):
+            for professional in professionals:
+                booked += len(Slot.plan_day(professional, day))
+        ctx.report.append(f"agendas: {len(slots)} slots, {booked} booked")

@@ -10,3 +10,5 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.append(
             ('spsti.visit.request|compute_all_due_visits',
                 "Compute Due Visits"))
+        cls.method.selection.append(
+            ('spsti.slot|send_reminders', "Send Visit Reminders"))

@@ -2,6 +2,7 @@
 import datetime as dt
 
 from sql import Null
+from sql.conditionals import Coalesce
 
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
@@ -92,6 +93,10 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
     done_date = fields.Date("Visit Date", readonly=True)
     outcome = fields.Selection(OUTCOMES, "Outcome", readonly=True)
     cancel_reason = fields.Char("Cancellation Reason", readonly=True)
+    reschedule_reason = fields.Char(
+        "Reason of the Last Rescheduling", readonly=True)
+    slot = fields.Function(
+        fields.Many2One('spsti.slot', "Slot"), 'get_slot')
     overdue = fields.Function(fields.Boolean("Overdue"),
         'get_overdue', searcher='search_overdue')
     team = fields.Function(
@@ -182,6 +187,23 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
             [('due_date_override', '=', None), ('due_date', operator, value)],
             ]
 
+    @staticmethod
+    def order_effective_due_date(tables):
+        table, _ = tables[None]
+        return [Coalesce(table.due_date_override, table.due_date)]
+
+    @classmethod
+    def get_slot(cls, requests, name):
+        Slot = Pool().get('spsti.slot')
+        slots = {r.id: None for r in requests}
+        for sub in grouped_slice(requests, MAX_QUERY_PARAMS):
+            for slot in Slot.search([
+                        ('request', 'in', [r.id for r in sub]),
+                        ('state', 'in', ['booked', 'done', 'no_show']),
+                        ], order=[('start', 'ASC')]):
+                slots[slot.request.id] = slot.id
+        return slots
+
     def get_overdue(self, name):
         due = self.effective_due_date
         return bool(self.state in OPEN_STATES and due
@@ -216,13 +238,13 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('to_plan')
     def to_plan(cls, requests):
-        pass
+        Pool().get('spsti.slot').follow_requests(requests, 'free')
 
     @classmethod
     @ModelView.button
     @Workflow.transition('no_show')
     def no_show(cls, requests):
-        pass
+        Pool().get('spsti.slot').follow_requests(requests, 'no_show')
 
     @classmethod
     @ModelView.button
@@ -230,6 +252,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
     def cancel(cls, requests, reason=None):
         if reason:
             cls.write(requests, {'cancel_reason': reason})
+        Pool().get('spsti.slot').follow_requests(requests, 'free')
 
     @classmethod
     @ModelView.button
@@ -246,6 +269,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                     'spsti_planning.msg_done_in_future',
                     request=requests[0].rec_name))
         cls.write(requests, {'done_date': date, 'outcome': outcome})
+        Pool().get('spsti.slot').follow_requests(requests, 'done')
 
     @classmethod
     def on_modification(cls, mode, requests, field_names=None):
@@ -327,7 +351,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         specific_types = {r.visit_type.id for r in FollowUpRule.search(
                 [('visit_type', '!=', None)])}
 
-        existing = {}
+        existing, current = {}, {}
         for sub in grouped_slice(
                 [a.id for a in assignments], MAX_QUERY_PARAMS):
             for request in cls.search([
@@ -337,6 +361,17 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                         ]):
                 existing[(request.assignment.id, request.visit_type.id)] = (
                     request)
+                # Read in the order of the search: read later, in the order
+                # of the assignments, more requests than the record cache
+                # holds would be fetched again and again.
+                current[request.id] = {
+                    'due_date': request.due_date,
+                    'earliest_date': request.earliest_date,
+                    'rule': request.rule.id if request.rule else None,
+                    'reason': request.reason,
+                    'priority': request.priority,
+                    'state': request.state,
+                    }
 
         to_create, to_write, seen = [], [], set()
         for assignment in assignments:
@@ -371,8 +406,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                             'request_date': today,
                             **values,
                             })
-                elif any(getattr(request, f) != v if f != 'rule'
-                        else (request.rule.id if request.rule else None) != v
+                elif any(current[request.id][f] != v
                         for f, v in values.items()):
                     to_write.extend(([request], values))
         if to_create:
@@ -380,7 +414,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         if to_write:
             cls.write(*to_write)
         obsolete = [r for k, r in existing.items()
-            if k not in seen and r.state == 'to_plan']
+            if k not in seen and current[r.id]['state'] == 'to_plan']
         if obsolete:
             cls.write(obsolete, {
                     'state': 'cancelled',

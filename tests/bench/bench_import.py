@@ -20,11 +20,12 @@ import argparse
 import datetime as dt
 import os
 import random
-import resource
 import sys
 import tempfile
 import time
 import tracemalloc
+
+from benchlib import max_rss_mb
 
 
 def parse_args():
@@ -53,11 +54,6 @@ def parse_args():
     if not args.database_uri:
         parser.error("--database-uri or TRYTOND_DATABASE_URI is required")
     return args
-
-
-def max_rss_mb():
-    # ru_maxrss is in kilobytes on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def nir(rng, sex, birth):

@@ -1,0 +1,30 @@
+"""Convocations: the letter to the employee and the one to the employer.
+
+The employer's carries no health data: the employee's name, the date, time,
+place and type of visit only. Both are written in French (the templates are
+French letters, not translated)."""
+from trytond.report import Report
+
+from .slot import timezone, to_local
+
+
+class Convocation(Report):
+
+    @classmethod
+    def get_context(cls, records, header, data):
+        context = super().get_context(records, header, data)
+        tz = timezone()
+        context['day'] = lambda value: to_local(value, tz).strftime(
+            '%d/%m/%Y')
+        context['hour'] = lambda value: to_local(value, tz).strftime('%H:%M')
+        return context
+
+
+class EmployeeConvocation(Convocation):
+    "Convocation du salarié"
+    __name__ = 'spsti.slot.convocation.employee'
+
+
+class EmployerConvocation(Convocation):
+    "Convocation adressée à l'employeur (sans donnée de santé)"
+    __name__ = 'spsti.slot.convocation.employer'
