@@ -33,25 +33,46 @@ def main(argv=None):
     from trytond import config
     config.update_etc(args.configfile)
 
+    from trytond.model import ModelSingleton, ModelSQL
     from trytond.pool import Pool
-    from trytond.transaction import Transaction
+    from trytond.transaction import Transaction, TransactionError
 
     Pool.start()
     pool = Pool(args.database)
     pool.init()
     start = time.monotonic()
-    with Transaction().start(args.database, 0, context={'language': 'fr'}):
-        if args.command == 'referentials':
-            from .thesaurus import load_shipped_lists
-            lines = [str(r) for r in load_shipped_lists()]
-        else:
-            from .demo import DemoContext
-            ctx = DemoContext(args.members, args.employees, args.seed)
-            pool.get('spsti.demo').generate(ctx)
-            lines = ctx.report or ["nothing to add: demo data already there"]
+    # Like trytond-admin: a transaction that meets a table it must lock
+    # starts again with the lock taken first. The demo creates most
+    # configuration singletons: lock them at once rather than one retry
+    # of the whole demo each.
+    extras = {'_lock_tables': [model._table
+            for _, model in pool.iterobject()
+            if issubclass(model, ModelSingleton)
+            and issubclass(model, ModelSQL)]}
+    while True:
+        with Transaction().start(args.database, 0,
+                context={'language': 'fr'}, **extras) as transaction:
+            try:
+                lines = run_command(args, pool)
+            except TransactionError as error:
+                transaction.rollback()
+                error.fix(extras)
+                continue
+        break
     for line in lines:
         print(line)
     print(f"done in {time.monotonic() - start:.1f} s")
+
+
+def run_command(args, pool):
+    "Load the referentials or the demo; returns the lines to print."
+    if args.command == 'referentials':
+        from .thesaurus import load_shipped_lists
+        return [str(r) for r in load_shipped_lists()]
+    from .demo import DemoContext
+    ctx = DemoContext(args.members, args.employees, args.seed)
+    pool.get('spsti.demo').generate(ctx)
+    return ctx.report or ["nothing to add: demo data already there"]
 
 
 if __name__ == '__main__':

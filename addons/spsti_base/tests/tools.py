@@ -1,4 +1,6 @@
 "Helpers shared by the tests of the SPSTI modules."
+from contextlib import contextmanager
+
 from trytond.modules.spsti_base.demo import DemoContext
 from trytond.modules.spsti_base.thesaurus import load_shipped_lists
 from trytond.pool import Pool
@@ -37,9 +39,12 @@ def create_organisation(members=5, employees=6000):
         }
 
 
+@contextmanager
 def as_user(user):
     "Context manager: act as user, with access rights and record rules."
-    return Transaction().set_user(user.id)
+    with Transaction().set_user(user.id), \
+            Transaction().set_context(_check_access=True):
+        yield
 
 
 def untranslated_strings(module):

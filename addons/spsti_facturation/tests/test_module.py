@@ -1,0 +1,472 @@
+import datetime as dt
+from decimal import Decimal
+
+import facturx
+from lxml import etree
+
+from trytond.model.exceptions import AccessError
+from trytond.modules.spsti_base.demo import DemoContext
+from trytond.modules.spsti_base.tests.tools import (
+    as_user, untranslated_strings)
+from trytond.modules.spsti_facturation.exceptions import (
+    BillingRunError, FacturXError, QuoteValidationError, ScaleWarning)
+from trytond.modules.spsti_facturation.tests.tools import (
+    YEAR, billing_run, member_with_workers, setup_billing,
+    validated_declarations)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.tools import find_path
+from trytond.transaction import Transaction
+
+CII_RAM = ('{urn:un:unece:uncefact:data:standard:'
+    'ReusableAggregateBusinessInformationEntity:100}')
+
+
+def posted_call(organisation, workers):
+    """Members with the given number of workers, their validated
+    declarations and the yearly call posted; returns members and run."""
+    Invoice = Pool().get('account.invoice')
+    members = [member_with_workers(f"Adhérent {i}", i, n)[0]
+        for i, n in enumerate(workers, 1)]
+    validated_declarations(members)
+    run = billing_run(organisation['scale'])
+    with Transaction().set_context(_skip_warnings=True):
+        Invoice.post(list(run.invoices))
+    return members, run
+
+
+def lines_of(invoice):
+    "(heading, category, share, quantity, unit price) of each line, sorted"
+    return sorted(
+        (l.contribution_heading or '',
+            l.contribution_category.code if l.contribution_category else '',
+            l.contribution_share or 0, l.quantity, l.unit_price)
+        for l in invoice.lines)
+
+
+class SpstiFacturationTestCase(ModuleTestCase):
+    "Test spsti_facturation module"
+    module = 'spsti_facturation'
+
+    @with_transaction()
+    def test_scale_national_range(self):
+        "A scale outside 80-120 % of the national cost needs a derogation"
+        pool = Pool()
+        Scale = pool.get('spsti.contribution.scale')
+        organisation = setup_billing()
+        scale = organisation['scale']
+        self.assertEqual(scale.national_cost, Decimal('116.00'))
+        self.assertEqual(scale.national_ratio, Decimal('1.0000'))
+        with Transaction().set_context(
+                company=organisation['company'].id):
+            # 2025: 115.50 € -> 92.40 € to 138.60 €
+            scale_2025, = Scale.create([{
+                        'year': 2025,
+                        'amount_per_worker': Decimal('138.61'),
+                        'approval_date': dt.date(2024, 6, 1),
+                        }])
+            with self.assertRaisesRegex(ScaleWarning, '92.40 – 138.60'):
+                Scale.approve([scale_2025])
+            Scale.write([scale_2025], {'amount_per_worker': Decimal('92.39')})
+            with self.assertRaises(ScaleWarning):
+                Scale.approve([scale_2025])
+            for amount in ['92.40', '138.60']:
+                Scale.write([scale_2025], {
+                        'amount_per_worker': Decimal(amount)})
+                Scale.approve([scale_2025])
+                self.assertEqual(scale_2025.state, 'approved')
+                Scale.draft([scale_2025])
+            # A derogation: the staff confirms the warning.
+            Scale.write([scale_2025], {'amount_per_worker': Decimal('150')})
+            with Transaction().set_context(_skip_warnings=True):
+                Scale.approve([scale_2025])
+            # No national cost published: a warning too.
+            scale_2030, = Scale.create([{
+                        'year': 2030,
+                        'amount_per_worker': Decimal('120'),
+                        'approval_date': dt.date(2029, 6, 1),
+                        }])
+            with self.assertRaisesRegex(ScaleWarning, '2030'):
+                Scale.approve([scale_2030])
+
+    @with_transaction()
+    def test_scale_category_amount(self):
+        "A SIR surcharge replaces the amount per worker for SIR workers"
+        pool = Pool()
+        Scale = pool.get('spsti.contribution.scale')
+        Category = pool.get('spsti.follow_up.category')
+        organisation = setup_billing()
+        scale = organisation['scale']
+        sir, = Category.search([('code', '=', 'SIR')])
+        sig, = Category.search([('code', '=', 'SIG')])
+        Scale.draft([scale])
+        Scale.write([scale], {'category_amounts': [('create', [{
+                            'category': sir.id,
+                            'amount': Decimal('140.00')}])]})
+        self.assertEqual(scale.amount_for(sir.id), Decimal('140.00'))
+        self.assertEqual(scale.amount_for(sig.id), Decimal('116.00'))
+        self.assertEqual(scale.amount_for(None), Decimal('116.00'))
+
+    @with_transaction()
+    def test_yearly_call(self):
+        """One invoice per member with readable headings; pro rata for a
+        member joining in the year, membership fee and minimum"""
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        organisation = setup_billing(minimum='150.00', fee='30.00')
+        scale = organisation['scale']
+        with Transaction().set_context(company=organisation['company'].id):
+            old, _, _ = member_with_workers(
+                "Garage Dupont", 1, 3, joined=dt.date(2010, 1, 1))
+            # Joined on 10 April: 9 months of 12 billed.
+            new, _, _ = member_with_workers(
+                "Boulangerie Martin", 2, 2, joined=dt.date(YEAR, 4, 10))
+            small, _, _ = member_with_workers(
+                "Cabinet Leroy", 3, 1, joined=dt.date(2015, 1, 1))
+            # No validated declaration: not billed.
+            member_with_workers("Fleuriste Petit", 4, 2)
+            validated_declarations([old, new, small])
+            run = billing_run(scale)
+
+            self.assertEqual(run.state, 'done')
+            invoices = {i.spsti_member: i for i in run.invoices}
+            self.assertEqual(set(invoices), {old, new, small})
+            self.assertEqual(lines_of(invoices[old]), [
+                    ('contribution', 'SIG', 1, 3.0, Decimal('116.00'))])
+            self.assertEqual(invoices[old].untaxed_amount, Decimal('348.00'))
+            # 116 x 9/12 = 87.00; minimum 150 x 9/12 = 112.50 < 174.
+            self.assertEqual(lines_of(invoices[new]), [
+                    ('contribution', 'SIG', 1, 2.0, Decimal('87.00')),
+                    ('membership_fee', '', 0, 1.0, Decimal('30.00'))])
+            contribution = next(l for l in invoices[new].lines
+                if l.contribution_heading == 'contribution')
+            self.assertIn('9/12', contribution.description)
+            self.assertIn('SIG', contribution.description)
+            # One worker: 116 raised to the 150 minimum.
+            self.assertEqual(lines_of(invoices[small]), [
+                    ('contribution', 'SIG', 1, 1.0, Decimal('116.00')),
+                    ('minimum', '', 0, 1.0, Decimal('34.00'))])
+            self.assertEqual(invoices[small].total_amount, Decimal('150.00'))
+            for invoice in run.invoices:
+                self.assertEqual(invoice.total_amount, sum(
+                        (l.amount for l in invoice.lines), Decimal(0)))
+                self.assertEqual(invoice.description, f"Contributions {YEAR}")
+            self.assertEqual(run.total_amount, Decimal('348.00')
+                + Decimal('204.00') + Decimal('150.00'))
+
+            # Posted invoices are numbered and show on the member.
+            with Transaction().set_context(_skip_warnings=True):
+                Invoice.post(list(run.invoices))
+            self.assertTrue(all(i.number for i in run.invoices))
+            # Transfers quote the ISO 11649 reference of the invoice.
+            self.assertTrue(all(i.customer_payment_reference.startswith('RF')
+                    for i in run.invoices))
+            self.assertEqual(old.receivable, Decimal('348.00'))
+            self.assertEqual(old.open_invoices, (invoices[old],))
+
+    @with_transaction()
+    def test_multi_employer_shared(self):
+        "A worker followed once for two employers: each pays half"
+        pool = Pool()
+        Assignment = pool.get('spsti.assignment')
+        organisation = setup_billing()
+        with Transaction().set_context(company=organisation['company'].id):
+            first, _, shared = member_with_workers("Hôtel du Lac", 1, 2)
+            second, establishment, _ = member_with_workers(
+                "Restaurant du Port", 2, 1)
+            Assignment.create([{
+                        'employee': shared[0].id,
+                        'member': second.id,
+                        'establishment': establishment.id,
+                        'job': shared[0].assignments[0].job.id,
+                        'start_date': dt.date(YEAR - 1, 6, 1),
+                        }])
+            validated_declarations([first, second])
+            run = billing_run(organisation['scale'])
+            invoices = {i.spsti_member: i for i in run.invoices}
+            self.assertEqual(lines_of(invoices[first]), [
+                    ('contribution', 'SIG', 1, 1.0, Decimal('116.00')),
+                    ('contribution', 'SIG', 2, 1.0, Decimal('58.00'))])
+            self.assertEqual(lines_of(invoices[second]), [
+                    ('contribution', 'SIG', 1, 1.0, Decimal('116.00')),
+                    ('contribution', 'SIG', 2, 1.0, Decimal('58.00'))])
+            shared_line = next(l for l in invoices[first].lines
+                if l.contribution_share == 2)
+            self.assertIn('2', shared_line.description)
+
+    @with_transaction()
+    def test_rerun_after_interruption(self):
+        "A run stopped mid-way resumes and never bills a member twice"
+        pool = Pool()
+        Run = pool.get('spsti.billing.run')
+        Invoice = pool.get('account.invoice')
+        Queue = pool.get('ir.queue')
+        organisation = setup_billing()
+        with Transaction().set_context(company=organisation['company'].id):
+            members = [member_with_workers(f"Adhérent {i}", i, 1)[0]
+                for i in range(1, 6)]
+            validated_declarations(members)
+            # The stop: only two members billed, the run stays open.
+            run = billing_run(organisation['scale'], limit=2)
+            self.assertEqual(run.state, 'processing')
+            self.assertEqual(len(run.invoices), 2)
+            # The scheduled task queues the open run again; the worker
+            # processes it (here without committing the test transaction).
+            Run.resume_all()
+            task, = Queue.browse(Transaction().tasks)
+            self.assertEqual(task.data['method'], 'process')
+            self.assertEqual(list(task.data['instances']), [run.id])
+            Run.process([run])
+            run = Run(run.id)
+            self.assertEqual(run.state, 'done')
+            self.assertEqual(
+                sorted(i.spsti_member.id for i in run.invoices),
+                sorted(m.id for m in members))
+            # Processing again creates nothing.
+            Run.write([run], {'state': 'processing'})
+            Run.process([run])
+            self.assertEqual(Invoice.search_count(
+                    [('spsti_billing_run', '=', run.id)]), 5)
+            # A second yearly call of the same year is refused.
+            with self.assertRaises(BillingRunError):
+                billing_run(organisation['scale'], process=False)
+
+    @with_transaction()
+    def test_regularisation(self):
+        """Entries and exits during the year give an invoice or a credit
+        note for the difference only; a second regularisation is empty"""
+        pool = Pool()
+        Declaration = pool.get('spsti.declaration')
+        Line = pool.get('spsti.declaration.line')
+        Invoice = pool.get('account.invoice')
+        organisation = setup_billing()
+        scale = organisation['scale']
+        with Transaction().set_context(company=organisation['company'].id):
+            growing, establishment, _ = member_with_workers(
+                "Menuiserie Blanc", 1, 2)
+            shrinking, _, _ = member_with_workers("Imprimerie Roux", 2, 3)
+            stable, _, _ = member_with_workers("Pharmacie Noir", 3, 1)
+            declarations = validated_declarations(
+                [growing, shrinking, stable])
+            annual = billing_run(scale)
+            with Transaction().set_context(_skip_warnings=True):
+                Invoice.post(list(annual.invoices))
+
+            # Amended declarations: 3 hires, 1 exit.
+            by_member = {d.member: d for d in declarations}
+            grown, = Declaration.amend([by_member[growing]])
+            newcomer = member_with_workers("Menuiserie Blanc bis", 9, 3)[2]
+            Line.create([{
+                        'declaration': grown.id,
+                        'employee': e.id,
+                        'assignment': e.assignments[0].id,
+                        'establishment': e.assignments[0].establishment.id,
+                        'job': e.assignments[0].job.id,
+                        'category': e.assignments[0].category.id,
+                        } for e in newcomer])
+            shrunk, = Declaration.amend([by_member[shrinking]])
+            Line.write([shrunk.lines[0]], {'included': False})
+            with Transaction().set_context(_skip_warnings=True):
+                Declaration.validate_declaration([grown, shrunk])
+
+            regularisation = billing_run(scale, kind='regularisation')
+            invoices = {i.spsti_member: i for i in regularisation.invoices}
+            self.assertEqual(set(invoices), {growing, shrinking})
+            self.assertEqual(lines_of(invoices[growing]), [
+                    ('contribution', 'SIG', 1, 3.0, Decimal('116.00'))])
+            self.assertEqual(
+                invoices[growing].total_amount, Decimal('348.00'))
+            self.assertEqual(lines_of(invoices[shrinking]), [
+                    ('contribution', 'SIG', 1, -1.0, Decimal('116.00'))])
+            self.assertEqual(
+                invoices[shrinking].total_amount, Decimal('-116.00'))
+            with Transaction().set_context(_skip_warnings=True):
+                Invoice.post(list(regularisation.invoices))
+            self.assertEqual(invoices[shrinking].sequence_type, 'credit_note')
+            self.assertTrue(all(
+                    l.description.startswith("Regularisation")
+                    for l in invoices[growing].lines))
+
+            again = billing_run(scale, kind='regularisation')
+            self.assertEqual(again.state, 'done')
+            self.assertEqual(len(again.invoices), 0)
+
+    @with_transaction()
+    def test_quote_to_invoice(self):
+        """Complementary services are for members; a non-member client
+        may order specific services; an accepted quote is invoiced"""
+        pool = Pool()
+        Quote = pool.get('spsti.quote')
+        Service = pool.get('spsti.service')
+        Party = pool.get('party.party')
+        Demo = pool.get('spsti.demo')
+        organisation = setup_billing()
+        company = organisation['company']
+        with Transaction().set_context(company=company.id):
+            Demo.generate_services(None)
+            duerp, = Service.search([('kind', '=', 'complementary')])
+            sst, = Service.search([('name', 'like', '%SST%')])
+            member, _, _ = member_with_workers("Transports Girard", 1, 60)
+            self.assertEqual(duerp.unit_price(60), Decimal('720.00'))
+            self.assertEqual(duerp.unit_price(10), Decimal('480.00'))
+            client, = Party.create([{'name': "Association Sportive",
+                        'addresses': [('create', [{'city': "Blois"}])]}])
+            with self.assertRaisesRegex(QuoteValidationError, 'DUERP'):
+                Quote.create([{
+                            'party': client.id,
+                            'lines': [('create', [{
+                                            'service': duerp.id,
+                                            'unit_price': Decimal('480'),
+                                            }])],
+                            }])
+            quote, = Quote.create([{
+                        'party': client.id,
+                        'lines': [('create', [{
+                                        'service': sst.id,
+                                        'quantity': Decimal(4),
+                                        'unit_price': Decimal('250.00'),
+                                        }])],
+                        }])
+            member_quote = Quote(party=member.party)
+            member_quote.on_change_party()
+            self.assertEqual(member_quote.member, member)
+            Quote.send([quote])
+            self.assertTrue(quote.number.startswith('DEV-'))
+            Quote.accept([quote])
+            Quote.create_invoice([quote])
+            self.assertEqual(quote.state, 'invoiced')
+            self.assertEqual(quote.invoice.party, client)
+            # Specific services bear VAT at the normal rate.
+            self.assertEqual(quote.invoice.untaxed_amount, Decimal('1000.00'))
+            self.assertEqual(quote.invoice.total_amount, Decimal('1200.00'))
+
+    @with_transaction()
+    def test_account_fields_hidden_from_planning(self):
+        "Planning staff do not read a member's account situation"
+        pool = Pool()
+        Member = pool.get('spsti.member')
+        organisation = setup_billing()
+        with Transaction().set_context(company=organisation['company'].id):
+            member, _, _ = member_with_workers("Garage Dupont", 1, 1)
+            with as_user(organisation['users']['planification']):
+                with self.assertRaises(AccessError):
+                    Member.read([member.id], ['receivable'])
+                Member.read([member.id], ['name'])
+            with as_user(organisation['users']['facturation']):
+                Member.read([member.id], ['receivable', 'open_invoices'])
+
+    @with_transaction()
+    def test_sepa_direct_debit(self):
+        """Members who signed a mandate are debited: one payment per
+        unpaid term, never twice, in a pain.008 file valid against its
+        schema"""
+        pool = Pool()
+        Demo = pool.get('spsti.demo')
+        Run = pool.get('spsti.billing.run')
+        Mandate = pool.get('account.payment.sepa.mandate')
+        PaymentGroup = pool.get('account.payment.group')
+        ProcessPayment = pool.get('account.payment.process', type='wizard')
+        organisation = setup_billing()
+        company = organisation['company']
+        with Transaction().set_context(company=company.id):
+            members, run = posted_call(organisation, [1, 2, 3, 4, 5, 6])
+            ctx = DemoContext(0, 0, seed=5)
+            ctx.company = company
+            Demo.generate_sepa(ctx)
+            mandated = {m.party for m in Mandate.search([])}
+            self.assertTrue(0 < len(mandated) < len(members))
+
+            payments = Run.create_direct_debits([run])
+            self.assertEqual({p.party for p in payments}, mandated)
+            self.assertEqual(
+                sum(p.amount for p in payments),
+                sum(i.total_amount for i in run.invoices
+                    if i.party in mandated))
+            self.assertTrue(all(p.state == 'submitted' for p in payments))
+            self.assertEqual(Run.create_direct_debits([run]), [])
+
+            session_id, _, _ = ProcessPayment.create()
+            process = ProcessPayment(session_id)
+            with Transaction().set_context(
+                    active_model='account.payment',
+                    active_ids=[p.id for p in payments]):
+                _, data = process.do_process(None)
+            group, = PaymentGroup.browse(data['res_id'])
+            message, = group.sepa_messages
+            schema = etree.XMLSchema(etree.parse(find_path(
+                        'account_payment_sepa/tests/pain.008.001.02.xsd',
+                        subdir='modules')))
+            schema.assertValid(etree.fromstring(bytes(message.message)))
+
+    @with_transaction()
+    def test_facturx(self):
+        """A posted invoice gives its Factur-X EN 16931 XML, valid against
+        the schema, and the PDF that embeds it"""
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        FacturX = pool.get('spsti.invoice.facturx', type='report')
+        Address = pool.get('party.address')
+        organisation = setup_billing()
+        with Transaction().set_context(
+                company=organisation['company'].id):
+            member = member_with_workers("Garage Dupont", 1, 3)[0]
+            # EN 16931 needs the buyer's country.
+            Address.write(list(member.party.addresses), {
+                    'country': organisation['company'].party.addresses[
+                        0].country.id})
+            validated_declarations([member])
+            run = billing_run(organisation['scale'])
+            invoice, = run.invoices
+            with self.assertRaises(FacturXError):
+                invoice.get_facturx_xml()
+            with Transaction().set_context(_skip_warnings=True):
+                Invoice.post([invoice])
+
+            xml = invoice.get_facturx_xml()
+            root = etree.fromstring(xml)
+            self.assertEqual(
+                root.findtext(f'.//{CII_RAM}ID'), 'urn:cen.eu:en16931:2017')
+            self.assertEqual(
+                root.findtext(f'.//{CII_RAM}GrandTotalAmount'), '348.00')
+
+            ext, pdf, _, _ = FacturX.execute([invoice.id], {})
+            self.assertEqual(ext, 'pdf')
+            filename, embedded = facturx.get_xml_from_pdf(bytes(pdf))
+            self.assertEqual(filename, 'factur-x.xml')
+            self.assertEqual(embedded, xml)
+
+    @with_transaction()
+    def test_dunning_strike_off(self):
+        """An unpaid contribution climbs the dunning levels (reminder,
+        formal notice) up to the strike-off proposal"""
+        pool = Pool()
+        Demo = pool.get('spsti.demo')
+        Dunning = pool.get('account.dunning')
+        Member = pool.get('spsti.member')
+        organisation = setup_billing()
+        with Transaction().set_context(
+                company=organisation['company'].id):
+            Demo.generate_dunning(None)
+            members, run = posted_call(organisation, [2, 1])
+            # Due on 3 March (30 days after the 1 February invoices).
+            expected = [(dt.date(YEAR, 3, 10), []),
+                (dt.date(YEAR, 3, 20), [1, 1]),
+                (dt.date(YEAR, 4, 20), [2, 2]),
+                (dt.date(YEAR, 6, 5), [3, 3])]
+            for date, levels in expected:
+                Dunning.generate_dunnings(date)
+                dunnings = Dunning.search([], order=[('id', 'ASC')])
+                Dunning.process(dunnings)
+                self.assertEqual(
+                    [d.level.sequence for d in dunnings], levels, msg=date)
+                self.assertEqual(
+                    Member.search([('strike_off_proposed', '=', True)]),
+                    members if levels == [3, 3] else [])
+
+    @with_transaction()
+    def test_french_translation_complete(self):
+        "Every string of the module has its French translation"
+        self.assertEqual(untranslated_strings('spsti_facturation'), [])
+
+
+del ModuleTestCase
