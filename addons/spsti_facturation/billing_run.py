@@ -59,7 +59,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
     __name__ = 'spsti.billing.run'
     __string__ = "Billing Run"
     # Members billed per transaction when a run commits as it goes.
-    chunk_size = 100
+    chunk_size = 1000
     company = fields.Many2One(
         'company.company', "Company", required=True, states=_draft)
     year = fields.Integer("Year", required=True, states=_draft)
@@ -256,9 +256,11 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                 todo, rest = todo[:limit], todo[limit:]
             else:
                 rest = []
+            # Members with the same lines have the same taxes.
+            tax_memo = {}
             with transaction.set_context(company=run.company.id):
                 for chunk in grouped_slice(todo, cls.chunk_size):
-                    run.bill(list(chunk))
+                    run.bill(list(chunk), tax_memo=tax_memo)
                     if commit:
                         transaction.commit()
             if not rest:
@@ -344,22 +346,68 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                 order_by=[declaration.member.asc]))
         return [m for m, in cursor]
 
-    def bill(self, member_ids):
-        "Create the invoices of the members; returns them."
+    def bill(self, member_ids, tax_memo=None):
+        """Create the invoices of the members, set-wise; returns their
+        ids."""
         pool = Pool()
         Member = pool.get('spsti.member')
         Invoice = pool.get('account.invoice')
         due = self.compute_due(member_ids)
         if self.kind == 'regularisation':
             due = self.subtract_billed(due)
+        due = {m: [l for l in lines if l.quantity]
+            for m, lines in due.items()}
+        # Values, not instances: long lists of instances are slow.
+        members = [m for m in Member.read(
+                member_ids, ['party', 'membership_date'])
+            if due.get(m['id'])]
+        headers = Invoice.spsti_customer_invoice_values(
+            self.company, [m['party'] for m in members],
+            invoice_date=self.invoice_date,
+            description=gettext(
+                'spsti_facturation.msg_invoice_description_' + self.kind,
+                year=self.year),
+            spsti_billing_run=self)
+        lines = self.invoice_line_templates()
         invoices = []
-        for member in Member.browse(member_ids):
-            lines = [l for l in due.get(member.id, []) if l.quantity]
-            if lines:
-                invoices.append(self.get_invoice(member, lines))
-        Invoice.save(invoices)
-        Invoice.update_taxes(invoices)
-        return invoices
+        for member in members:
+            prorata = self.prorata(member['membership_date'])
+            invoices.append(dict(headers[member['party']],
+                    spsti_member=member['id'],
+                    lines=[dict(lines[l.heading],
+                            quantity=float(l.quantity),
+                            unit_price=l.unit_price,
+                            description=self._line_description(l, prorata),
+                            contribution_year=self.year,
+                            contribution_heading=l.heading,
+                            contribution_category=l.category,
+                            contribution_share=l.share)
+                        for l in due[member['id']]]))
+        return Invoice.spsti_create_drafts(invoices, tax_memo=tax_memo)
+
+    def invoice_line_templates(self):
+        """{heading: values of an invoice line of its product}: the
+        account and the taxes of each product are read once."""
+        pool = Pool()
+        Line = pool.get('account.invoice.line')
+        Configuration = pool.get('spsti.billing.configuration')
+        config = Configuration(1)
+        templates = {}
+        for heading, product in [
+                ('contribution', config.contribution_product),
+                ('membership_fee', config.membership_fee_product),
+                ('minimum', config.minimum_product),
+                ]:
+            if not product:
+                raise BillingRunError(gettext(
+                        'spsti_facturation.msg_billing_run_no_product',
+                        run=self.rec_name))
+            values = Line.spsti_product_line(
+                self.company, product, 0, Decimal(0))._save_values()
+            values['taxes'] = [
+                i for action, ids in values.get('taxes', []) for i in ids]
+            templates[heading] = values
+        return templates
 
     def prorata(self, membership_date):
         """Share of the year billed to a member joining during it: the
@@ -496,49 +544,12 @@ class BillingRun(Workflow, ModelSQL, ModelView):
     def _amount_difference(key, amount):
         return DueLine(*key, (amount > 0) - (amount < 0), abs(amount))
 
-    def get_invoice(self, member, due_lines):
-        Invoice = Pool().get('account.invoice')
-        invoice = Invoice.spsti_customer_invoice(
-            self.company, member.party,
-            invoice_date=self.invoice_date,
-            description=gettext(
-                'spsti_facturation.msg_invoice_description_' + self.kind,
-                year=self.year),
-            spsti_billing_run=self,
-            spsti_member=member)
-        invoice.lines = [self.get_invoice_line(member, l) for l in due_lines]
-        return invoice
-
-    def get_invoice_line(self, member, due):
-        pool = Pool()
-        Line = pool.get('account.invoice.line')
-        Configuration = pool.get('spsti.billing.configuration')
-        Category = pool.get('spsti.follow_up.category')
-        config = Configuration(1)
-        product = {
-            'contribution': config.contribution_product,
-            'membership_fee': config.membership_fee_product,
-            'minimum': config.minimum_product,
-            }[due.heading]
-        if not product:
-            raise BillingRunError(gettext(
-                    'spsti_facturation.msg_billing_run_no_product',
-                    run=self.rec_name))
-        category = Category(due.category) if due.category else None
-        return Line.spsti_product_line(
-            self.company, product, due.quantity, due.unit_price,
-            description=self._line_description(
-                due, category, self.prorata(member.membership_date)),
-            contribution_year=self.year,
-            contribution_heading=due.heading,
-            contribution_category=due.category,
-            contribution_share=due.share)
-
-    def _line_description(self, due, category, prorata):
+    def _line_description(self, due, prorata):
+        Category = Pool().get('spsti.follow_up.category')
         if due.heading == 'contribution':
-            if category:
+            if due.category:
                 text = gettext('spsti_facturation.msg_heading_contribution',
-                    category=category.code, year=self.year)
+                    category=Category(due.category).code, year=self.year)
             else:
                 text = gettext(
                     'spsti_facturation.msg_heading_contribution_no_category',

@@ -8,8 +8,12 @@ validates their declarations; then multiplies these members by plain SQL
 (parties, addresses, members, validated declarations and their lines,
 copied with fresh ids) up to --members, so that the billed population
 reaches --members members and about --employees declared workers without
-hours of ORM set-up. Billing only reads the declarations, so copied lines
-pointing at the template employees bill exactly like distinct people.
+hours of ORM set-up. The template members get twice the workforce needed
+and each copy keeps at random the share of their declared workers that
+reaches --employees, so that the copied members' workforces (and
+invoices) differ.
+Billing only reads the declarations, so copied lines pointing at the
+template employees bill exactly like distinct people.
 
 Then inserts, as a baseline, the same invoice and line rows with plain
 SQL (rolled back); runs the yearly call (BillingRun.process, committing
@@ -107,7 +111,8 @@ def build_template(args, transaction):
     Scale = pool.get('spsti.contribution.scale')
     Declaration = pool.get('spsti.declaration')
     load_shipped_lists()
-    per_member = max(1, args.employees // args.members)
+    # Twice the workforce needed: the copies keep a random share of it.
+    per_member = max(1, round(2 * args.employees / args.members))
     ctx = DemoContext(args.template_members,
         args.template_members * per_member, seed=args.seed)
     ctx.company = Demo.generate_company(ctx)
@@ -153,6 +158,11 @@ COPIES = [
             'declaration': 'spsti_declaration',
             }),
     ]
+# Rows left out of a copy: the declared workers beyond the share kept.
+DROPPED = {
+    'spsti_declaration_line':
+        "abs(hashtext(t.id || '-' || %(round)s)) % 1000 >= %(kept)s",
+    }
 
 
 def copy_members(args, year):
@@ -175,6 +185,10 @@ def copy_members(args, year):
                 'WHERE table_name = %s AND column_name != %s',
                 (table, 'id'))
             columns[table] = [c for c, in cursor]
+        # Per mille of the template's declared workers each copy keeps.
+        declared = len(originals['spsti_declaration_line'])
+        kept = min(1000, round(1000 * args.employees
+                / args.members * args.template_members / max(declared, 1)))
         for round_ in range(1, rounds + 1):
             for table, _, overrides in COPIES:
                 cursor.execute(f'CREATE TEMP TABLE map_{table} '
@@ -192,10 +206,13 @@ def copy_members(args, year):
                     else:
                         values.append(
                             expression.replace('%(round)s', str(round_)))
+                dropped = DROPPED.get(table, 'false').replace(
+                    '%(round)s', str(round_)).replace('%(kept)s', str(kept))
                 cursor.execute(
                     f'INSERT INTO {table} (id, {", ".join(columns[table])}) '
                     f'SELECT m.new, {", ".join(values)} FROM {table} t '
-                    f'JOIN map_{table} m ON m.old = t.id')
+                    f'JOIN map_{table} m ON m.old = t.id '
+                    f'WHERE NOT ({dropped})')
             transaction.commit()
         cursor.execute('ANALYZE')
         cursor.execute(
@@ -315,7 +332,16 @@ def bill(args, year, label, run_id=None):
                 profile.dump_stats(args.profile)
             created = Invoice.search_count([]) - before
             total = Run(run.id).invoice_count
-    print(f"\n{label} run: {created} invoices created, {total} in the run")
+            cursor = transaction.connection.cursor()
+            cursor.execute('SELECT count(*) FROM (SELECT DISTINCT '
+                'string_agg(quantity || \'x\' || unit_price, \',\' '
+                'ORDER BY id) FROM account_invoice_line '
+                'WHERE invoice IN (SELECT id FROM account_invoice '
+                'WHERE spsti_billing_run = %s) GROUP BY invoice) s',
+                (run.id,))
+            shapes, = cursor.fetchone()
+    print(f"\n{label} run: {created} invoices created, {total} in the run "
+        f"({shapes} distinct sets of lines)")
     print(f"  {seconds:.1f} s"
         + (f", {created / seconds:,.1f} members/s" if created else '')
         + f", peak RSS {max_rss_mb():.0f} MiB (before the run "

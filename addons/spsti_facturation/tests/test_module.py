@@ -153,6 +153,14 @@ class SpstiFacturationTestCase(ModuleTestCase):
                 self.assertEqual(invoice.description, f"Contributions {YEAR}")
             self.assertEqual(run.total_amount, Decimal('348.00')
                 + Decimal('204.00') + Decimal('150.00'))
+            # Written set-wise, they pass every check of create() and
+            # carry the taxes account computes (the exempt contribution
+            # tax).
+            Invoice._validate(list(run.invoices))
+            pool.get('account.invoice.line')._validate(
+                [l for i in run.invoices for l in i.lines])
+            Invoice.update_taxes(list(run.invoices), exception=True)
+            self.assertTrue(all(i.taxes for i in run.invoices))
 
             # Posted invoices are numbered and show on the member.
             with Transaction().set_context(_skip_warnings=True):
@@ -163,6 +171,39 @@ class SpstiFacturationTestCase(ModuleTestCase):
                     for i in run.invoices))
             self.assertEqual(old.receivable, Decimal('348.00'))
             self.assertEqual(old.open_invoices, (invoices[old],))
+
+    @with_transaction()
+    def test_invoice_header_values(self):
+        """The header values of many invoices at once equal those of
+        spsti_customer_invoice, for parties with and without a payment
+        term or receivable account of their own"""
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        PaymentTerm = pool.get('account.invoice.payment_term')
+        Address = pool.get('party.address')
+        organisation = setup_billing()
+        company = organisation['company']
+        with Transaction().set_context(company=company.id):
+            members = [member_with_workers(name, seed, 1)[0]
+                for seed, name in enumerate(
+                    ["Garage Dupont", "Boulangerie Martin", "Cabinet Leroy"])]
+            parties = [m.party for m in members]
+            term, = PaymentTerm.create([{'name': "A réception",
+                        'lines': [('create', [{'type': 'remainder'}])]}])
+            parties[1].customer_payment_term = term
+            parties[1].save()
+            # A second address, for invoices, on the last party.
+            Address.create([{'party': parties[2].id, 'invoice': True,
+                        'street': "1 rue de la Paix", 'city': "Lyon"}])
+            values = Invoice.spsti_customer_invoice_values(
+                company, [p.id for p in parties], description="Appel")
+            for party in parties:
+                expected = Invoice.spsti_customer_invoice(
+                    company, party, description="Appel")._save_values()
+                self.assertEqual(values[party.id], expected)
+            self.assertEqual(values[parties[1].id]['payment_term'], term.id)
+            self.assertTrue(
+                Address(values[parties[2].id]['invoice_address']).invoice)
 
     @with_transaction()
     def test_multi_employer_shared(self):
