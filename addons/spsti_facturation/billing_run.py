@@ -368,7 +368,8 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                 'spsti_facturation.msg_invoice_description_' + self.kind,
                 year=self.year),
             spsti_billing_run=self)
-        lines = self.invoice_line_templates()
+        lines = self.invoice_line_templates(
+            {l.heading for d in due.values() for l in d})
         invoices = []
         for member in members:
             prorata = self.prorata(member['membership_date'])
@@ -385,7 +386,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                         for l in due[member['id']]]))
         return Invoice.spsti_create_drafts(invoices, tax_memo=tax_memo)
 
-    def invoice_line_templates(self):
+    def invoice_line_templates(self, headings):
         """{heading: values of an invoice line of its product}: the
         account and the taxes of each product are read once."""
         pool = Pool()
@@ -393,11 +394,12 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         Configuration = pool.get('spsti.billing.configuration')
         config = Configuration(1)
         templates = {}
-        for heading, product in [
-                ('contribution', config.contribution_product),
-                ('membership_fee', config.membership_fee_product),
-                ('minimum', config.minimum_product),
-                ]:
+        for heading in headings:
+            product = {
+                'contribution': config.contribution_product,
+                'membership_fee': config.membership_fee_product,
+                'minimum': config.minimum_product,
+                }[heading]
             if not product:
                 raise BillingRunError(gettext(
                         'spsti_facturation.msg_billing_run_no_product',
