@@ -8,7 +8,7 @@ from trytond.modules.spsti_adherent.tests.tools import (
     setup_referentials, siren, siret)
 from trytond.modules.spsti_base.demo import DemoContext
 from trytond.modules.spsti_base.tests.tools import (
-    load_lists, untranslated_strings)
+    as_user, load_lists, untranslated_strings)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
@@ -379,9 +379,7 @@ class SpstiAdherentTestCase(ModuleTestCase):
             employee, establishment, disabled_worker=True)
         for login, allowed in [('facturation', False), ('pilotage', False),
                 ('planification', True), ('infirmier', True)]:
-            with self.subTest(login=login), \
-                    Transaction().set_user(org['users'][login].id), \
-                    Transaction().set_context(_check_access=True):
+            with self.subTest(login=login), as_user(org['users'][login]):
                 if allowed:
                     values, = Assignment.read(
                         [assignment.id], ['disabled_worker'])
@@ -399,8 +397,7 @@ class SpstiAdherentTestCase(ModuleTestCase):
         Member = pool.get('spsti.member')
         org = setup_referentials()
         create_member("Boucherie Sanchez", 80)
-        with Transaction().set_user(org['users']['relation'].id), \
-                Transaction().set_context(_check_access=True):
+        with as_user(org['users']['relation']):
             self.assertTrue(Member.search([]))
             with self.assertRaises(AccessError):
                 Employee.search([])

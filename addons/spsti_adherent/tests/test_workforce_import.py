@@ -2,6 +2,7 @@ import datetime as dt
 
 from trytond.modules.spsti_adherent.tests.tools import (
     create_member, nir, setup_referentials, siren, siret)
+from trytond.modules.spsti_base.tests.tools import as_user
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
@@ -275,8 +276,7 @@ class WorkforceImportTestCase(ModuleTestCase):
 
         data = csv_bytes([hire(siret_a,
                     person("Henry", "Louis", dt.date(1999, 3, 3)), 'P1')])
-        with Transaction().set_user(org['users']['planification'].id), \
-                Transaction().set_context(_check_access=True):
+        with as_user(org['users']['planification']):
             record, = Import.create([{'file': data, 'kind': 'dpae',
                         'filename': 'dpae.csv'}])
             Import.process([record])

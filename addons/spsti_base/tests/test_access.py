@@ -1,32 +1,13 @@
 """Access of each SPSTI user group to the referentials and the organisation
 (the matrix of README.rst)."""
 from trytond.model.exceptions import AccessError
-from trytond.modules.spsti_base.tests.tools import create_organisation
+from trytond.modules.spsti_base.tests.tools import (
+    as_user, create_organisation)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
-from trytond.transaction import Transaction
 
 STAFF = ['medecin', 'infirmier', 'planification', 'facturation', 'relation',
     'pilotage']
-
-
-def acting_as(user):
-    transaction = Transaction()
-    return _Both(transaction.set_user(user.id),
-        transaction.set_context(_check_access=True))
-
-
-class _Both:
-    def __init__(self, *managers):
-        self.managers = managers
-
-    def __enter__(self):
-        for manager in self.managers:
-            manager.__enter__()
-
-    def __exit__(self, *exc):
-        for manager in reversed(self.managers):
-            manager.__exit__(*exc)
 
 
 class AccessTestCase(ModuleTestCase):
@@ -58,12 +39,12 @@ class AccessTestCase(ModuleTestCase):
             Model = pool.get(model)
             for login in STAFF:
                 with self.subTest(model=model, login=login), \
-                        acting_as(users[login]):
+                        as_user(users[login]):
                     Model.search([])
                     with self.assertRaises(AccessError):
                         Model.create([{}])
         VisitType = pool.get('spsti.visit.type')
-        with acting_as(users['admin.spsti']):
+        with as_user(users['admin.spsti']):
             VisitType.create([{'code': 'TEST', 'name': "Visite test"}])
 
     @with_transaction()
@@ -76,7 +57,7 @@ class AccessTestCase(ModuleTestCase):
         users = org['users']
         team, other = org['team'], org['other_team']
         self.assertEqual(team.lead.user, users['medecin'])
-        with acting_as(users['medecin']):
+        with as_user(users['medecin']):
             Team.write([Team(team.id)], {'name': "Équipe Loire"})
             TeamMember.create([{
                         'team': team.id,
@@ -88,10 +69,10 @@ class AccessTestCase(ModuleTestCase):
                             'team': other.id,
                             'professional': team.lead.id}])
         for login in ['infirmier', 'planification', 'facturation']:
-            with self.subTest(login=login), acting_as(users[login]):
+            with self.subTest(login=login), as_user(users[login]):
                 with self.assertRaises(AccessError):
                     Team.write([Team(team.id)], {'name': "Non"})
-        with acting_as(users['admin.spsti']):
+        with as_user(users['admin.spsti']):
             Team.write([Team(other.id)], {'name': "Équipe Cher"})
 
     @with_transaction()
@@ -103,9 +84,9 @@ class AccessTestCase(ModuleTestCase):
         org = self.setup_organisation()
         users = org['users']
         centre, = Centre.search([], limit=1)
-        with acting_as(users['planification']):
+        with as_user(users['planification']):
             Room.create([{'centre': centre.id, 'name': "Cabinet 9"}])
-        with acting_as(users['facturation']):
+        with as_user(users['facturation']):
             with self.assertRaises(AccessError):
                 Room.create([{'centre': centre.id, 'name': "Cabinet 10"}])
 
@@ -123,7 +104,7 @@ class AccessTestCase(ModuleTestCase):
         configuration = ModelData.get_id('spsti_base', 'menu_configuration')
 
         def visible(user):
-            with acting_as(user):
+            with as_user(user):
                 return {m.id for m in Menu.search(
                             [('id', 'in', [spsti, configuration])])}
         self.assertEqual(visible(users['admin.spsti']), {spsti, configuration})

@@ -2,10 +2,10 @@ import datetime as dt
 
 from trytond.modules.spsti_adherent.tests.tools import (
     create_assignment, create_employee, create_member, setup_referentials)
-from trytond.modules.spsti_base.tests.tools import untranslated_strings
+from trytond.modules.spsti_base.tests.tools import (
+    as_user, untranslated_strings)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
-from trytond.transaction import Transaction
 
 
 class SpstiPlanningTestCase(ModuleTestCase):
@@ -86,8 +86,7 @@ class SpstiPlanningTestCase(ModuleTestCase):
         pool = Pool()
         VisitRequest = pool.get('spsti.visit.request')
         org, assignment, request = self.setup_request()
-        with Transaction().set_user(org['users']['infirmier'].id), \
-                Transaction().set_context(_check_access=True):
+        with as_user(org['users']['infirmier']):
             VisitRequest.write([VisitRequest(request.id)], {
                     'due_date_override': dt.date(2026, 2, 15),
                     'override_reason': "Retour d'arrêt à surveiller",
@@ -97,8 +96,7 @@ class SpstiPlanningTestCase(ModuleTestCase):
         self.assertEqual(request.effective_due_date, dt.date(2026, 2, 15))
         self.assertIn(request, VisitRequest.search(
                 [('effective_due_date', '=', dt.date(2026, 2, 15))]))
-        with Transaction().set_user(org['users']['planification'].id), \
-                Transaction().set_context(_check_access=True):
+        with as_user(org['users']['planification']):
             with self.assertRaises(Exception):
                 VisitRequest.write([VisitRequest(request.id)], {
                         'due_date_override': dt.date(2026, 3, 1)})

@@ -12,7 +12,7 @@ from trytond.modules.spsti_adherent.tests.tools import (
     create_assignment, create_employee, create_member, setup_referentials)
 from trytond.model.exceptions import AccessError
 from trytond.modules.spsti_base.demo import DemoContext
-from trytond.modules.spsti_base.tests.tools import load_lists
+from trytond.modules.spsti_base.tests.tools import as_user, load_lists
 from trytond.modules.spsti_planning.exceptions import (
     BookingError, SlotOverlapError)
 from trytond.modules.spsti_planning.sms import SMSDataManager
@@ -316,12 +316,10 @@ class SpstiSlotTestCase(ModuleTestCase):
         slot = Slot.generate([nurse], MONDAY, MONDAY)[0]
         request, = create_requests(1)
         users = org['users']
-        with Transaction().set_user(users['planification'].id), \
-                Transaction().set_context(_check_access=True):
+        with as_user(users['planification']):
             Slot.book([Slot(slot.id)], [request])
         for login in ['facturation', 'relation']:
-            with Transaction().set_user(users[login].id), \
-                    Transaction().set_context(_check_access=True):
+            with as_user(users[login]):
                 with self.assertRaises(AccessError):
                     Slot.read([slot.id], ['start'])
 
