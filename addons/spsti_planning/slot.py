@@ -244,50 +244,46 @@ class Slot(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def create(cls, vlist):
-        cls._lock_resources(
-            (c, v.get(c)) for v in vlist for c in RESOURCE_LOCK_KEYS)
-        with cls._overlap_guard():
+        with cls._overlap_guard(
+                (c, v.get(c)) for v in vlist for c in RESOURCE_LOCK_KEYS):
             return super().create(vlist)
 
     @classmethod
     def write(cls, *args):
-        resources = []
+        with cls._overlap_guard(cls._written_resources(args)):
+            super().write(*args)
+
+    @staticmethod
+    def _written_resources(args):
+        "(column, id) of the professionals and rooms a write may overlap."
         actions = iter(args)
         for slots, values in zip(actions, actions):
             if (OVERLAP_FIELDS & values.keys()
                     or 'state' in values
                     and any(s.state == 'cancelled' for s in slots)):
-                resources.extend((c, values[c] if c in values
-                        else getattr(getattr(s, c), 'id', None))
-                    for s in slots for c in RESOURCE_LOCK_KEYS)
-        cls._lock_resources(resources)
-        with cls._overlap_guard():
-            super().write(*args)
+                for slot in slots:
+                    for column in RESOURCE_LOCK_KEYS:
+                        yield column, (values[column] if column in values
+                            else getattr(getattr(slot, column), 'id', None))
 
     @classmethod
-    def _lock_resources(cls, resources):
-        """Serialise the bookings of each professional and room until
-        commit: without it, two transactions inserting overlapping slots
-        wait on each other in the exclusion constraints and one of them
-        dies in a deadlock instead of getting the overlap error."""
+    @contextmanager
+    def _overlap_guard(cls, resources):
+        """On PostgreSQL, the bookings of each professional and room of
+        resources, (column, id) pairs, are serialised until commit: without
+        it, two transactions inserting overlapping slots wait on each other
+        in the exclusion constraints and one of them dies in a deadlock.
+        An exclusion constraint that refuses a slot gives the same error as
+        the check: the statement is rolled back to a savepoint so that the
+        error can read the names it gives."""
         if backend.name != 'postgresql':
+            yield
             return
         cursor = Transaction().connection.cursor()
         # In one order so that two bookings never wait on each other.
         for column, id_ in sorted({(c, i) for c, i in resources if i}):
             cursor.execute('SELECT pg_advisory_xact_lock(%s, %s)',
                 (RESOURCE_LOCK_KEYS[column], id_))
-
-    @classmethod
-    @contextmanager
-    def _overlap_guard(cls):
-        """On PostgreSQL, an exclusion constraint that refuses a slot gives
-        the same error as the check: the statement is rolled back to a
-        savepoint so that the error can read the names it gives."""
-        if backend.name != 'postgresql':
-            yield
-            return
-        cursor = Transaction().connection.cursor()
         cursor.execute('SAVEPOINT spsti_slot_overlap')
         try:
             yield
