@@ -35,33 +35,36 @@ def main(argv=None):
 
     from trytond.model import ModelSingleton, ModelSQL
     from trytond.pool import Pool
-    from trytond.transaction import Transaction, TransactionError
 
     Pool.start()
     pool = Pool(args.database)
     pool.init()
     start = time.monotonic()
-    # Like trytond-admin: a transaction that meets a table it must lock
-    # starts again with the lock taken first. The demo creates most
-    # configuration singletons: lock them at once rather than one retry
-    # of the whole demo each.
-    extras = {'_lock_tables': [model._table
-            for _, model in pool.iterobject()
-            if issubclass(model, ModelSingleton)
-            and issubclass(model, ModelSQL)]}
-    while True:
-        with Transaction().start(args.database, 0,
-                context={'language': 'fr'}, **extras) as transaction:
-            try:
-                lines = run_command(args, pool)
-            except TransactionError as error:
-                transaction.rollback()
-                error.fix(extras)
-                continue
-        break
+    # The demo creates most configuration singletons: lock them at once
+    # rather than one retry of the whole demo each.
+    lock_tables = [model._table for _, model in pool.iterobject()
+        if issubclass(model, ModelSingleton) and issubclass(model, ModelSQL)]
+    lines = run_in_transaction(args.database,
+        lambda: run_command(args, pool), context={'language': 'fr'},
+        _lock_tables=lock_tables)
     for line in lines:
         print(line)
     print(f"done in {time.monotonic() - start:.1f} s")
+
+
+def run_in_transaction(database, func, context=None, **extras):
+    """func() in a transaction of database, committed at the end. Like
+    trytond-admin, a transaction that meets a table it must lock starts
+    again with the lock taken first."""
+    from trytond.transaction import Transaction, TransactionError
+    while True:
+        with Transaction().start(database, 0, context=context,
+                **extras) as transaction:
+            try:
+                return func()
+            except TransactionError as error:
+                transaction.rollback()
+                error.fix(extras)
 
 
 def run_command(args, pool):

@@ -23,34 +23,21 @@ each, and the ratio of the run to the baseline.
 
     tests/bench/run_bench.sh bench_billing --members 20000 --employees 300000
 """
-import argparse
 import datetime as dt
-import os
 import sys
 import time
 from decimal import Decimal
 
+import benchlib
 from benchlib import max_rss_mb
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = benchlib.argument_parser(__doc__, 'bench_billing')
     parser.add_argument('--members', type=int, default=20000)
     parser.add_argument('--employees', type=int, default=300000)
     parser.add_argument('--template-members', type=int, default=100)
-    parser.add_argument('--database-uri',
-        default=os.environ.get('TRYTOND_DATABASE_URI'),
-        help="backend URI (default: $TRYTOND_DATABASE_URI)")
-    parser.add_argument('--database-name',
-        default=f'bench_billing_{os.getpid()}')
-    parser.add_argument('--profile', metavar='FILE',
-        help="write cProfile statistics of the first run to FILE")
-    parser.add_argument('--keep', action='store_true',
-        help="keep the database afterwards")
-    parser.add_argument('--seed', type=int, default=1)
-    args = parser.parse_args()
-    if not args.database_uri:
-        parser.error("--database-uri or TRYTOND_DATABASE_URI is required")
+    args = benchlib.parse_args(parser)
     if not args.database_uri.startswith('postgresql'):
         parser.error("the copy of the members is written for PostgreSQL")
     return args
@@ -58,19 +45,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    os.environ['TRYTOND_DATABASE_URI'] = args.database_uri
-    os.environ['DB_NAME'] = args.database_name
-    os.environ.pop('DB_CACHE', None)
-    from trytond.pool import Pool
-    from trytond.tests.test_tryton import activate_module, drop_db
-
     started = time.monotonic()
-    print(f"database {args.database_name}: activating spsti_facturation",
-        flush=True)
-    activate_module('spsti_facturation')
-    # Measure production behaviour, not the test mode's extra checks.
-    Pool.test = False
-    try:
+    with benchlib.bench_database(args, 'spsti_facturation'):
         year = setup_template(args)
         copy_members(args, year)
         print(f"setup: {time.monotonic() - started:.0f} s", flush=True)
@@ -79,33 +55,23 @@ def main():
         print(f"  the run costs {reference / rate:.1f}x the plain-SQL "
             "baseline per invoice", flush=True)
         bill(args, year, 're-run', run_id)
-    finally:
-        if not args.keep:
-            drop_db(args.database_name)
 
 
 def setup_template(args):
     "The demo organisation, its template members and their declarations."
-    from trytond.transaction import Transaction, TransactionError
+    from trytond.modules.spsti_base.commandline import run_in_transaction
 
-    # Singletons and sequences lock their table: start again with the lock
-    # taken, as trytond-admin does.
-    extras = {}
-    while True:
-        with Transaction().start(
-                args.database_name, 0, **extras) as transaction:
-            try:
-                return build_template(args, transaction)
-            except TransactionError as error:
-                transaction.rollback()
-                error.fix(extras)
+    # Singletons and sequences lock their table: retried with the lock.
+    return run_in_transaction(args.database_name, lambda: build_template(args))
 
 
-def build_template(args, transaction):
+def build_template(args):
     from trytond.modules.spsti_base.demo import DemoContext
     from trytond.modules.spsti_base.thesaurus import load_shipped_lists
     from trytond.pool import Pool
+    from trytond.transaction import Transaction
 
+    transaction = Transaction()
     pool = Pool()
     Demo = pool.get('spsti.demo')
     Scale = pool.get('spsti.contribution.scale')
@@ -132,7 +98,6 @@ def build_template(args, transaction):
         Scale.approve([scale])
         declarations = Declaration.open_year(year)
         Declaration.validate_declaration(declarations)
-    transaction.commit()
     return year
 
 

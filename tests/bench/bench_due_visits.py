@@ -18,24 +18,18 @@ or, against a server of your own:
     .venv/bin/python tests/bench/bench_due_visits.py \\
         --database-uri postgresql://user@host:5432/ --assignments 300000
 """
-import argparse
 import datetime as dt
-import os
 import sys
 import time
 import tracemalloc
 
+import benchlib
 from benchlib import max_rss_mb
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = benchlib.argument_parser(__doc__, 'bench_due_visits')
     parser.add_argument('--assignments', type=int, default=300000)
-    parser.add_argument('--database-uri',
-        default=os.environ.get('TRYTOND_DATABASE_URI'),
-        help="backend URI (default: $TRYTOND_DATABASE_URI)")
-    parser.add_argument('--database-name',
-        default=f'bench_due_visits_{os.getpid()}')
     parser.add_argument('--members', type=int, default=0,
         help="member companies (default: one per 20 assignments)")
     parser.add_argument('--chunk-size', type=int, default=2000)
@@ -43,35 +37,16 @@ def parse_args():
         help="skip the second (idempotence) run")
     parser.add_argument('--tracemalloc', action='store_true',
         help="also measure the Python heap peak (slows the run)")
-    parser.add_argument('--profile', metavar='FILE',
-        help="write cProfile statistics of the first run to FILE")
-    parser.add_argument('--keep', action='store_true',
-        help="keep the database afterwards")
-    parser.add_argument('--seed', type=int, default=1)
-    args = parser.parse_args()
-    if not args.database_uri:
-        parser.error("--database-uri or TRYTOND_DATABASE_URI is required")
-    return args
+    return benchlib.parse_args(parser)
 
 
 def main():
     args = parse_args()
-    os.environ['TRYTOND_DATABASE_URI'] = args.database_uri
-    os.environ['DB_NAME'] = args.database_name
-    os.environ.pop('DB_CACHE', None)
-    from trytond.pool import Pool
-    from trytond.tests.test_tryton import activate_module, drop_db
-    from trytond.transaction import Transaction
-
     started = time.monotonic()
-    print(f"database {args.database_name} on "
-        f"{args.database_uri.split('://')[0]}: activating spsti_planning",
-        flush=True)
-    activate_module('spsti_planning')
-    # test_tryton switched the pool to test mode, where Function fields are
-    # validated on every save: measure production behaviour instead.
-    Pool.test = False
-    try:
+    with benchlib.bench_database(args, 'spsti_planning'):
+        from trytond.pool import Pool
+        from trytond.transaction import Transaction
+
         with Transaction().start(args.database_name, 0) as transaction:
             from trytond.modules.spsti_base.demo import DemoContext
             from trytond.modules.spsti_base.thesaurus import (
@@ -98,9 +73,6 @@ def main():
         runs = ['first'] if args.no_rerun else ['first', 're-run']
         for run in runs:
             run_engine(args, run)
-    finally:
-        if not args.keep:
-            drop_db(args.database_name)
 
 
 def baseline(args):

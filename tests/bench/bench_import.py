@@ -16,7 +16,6 @@ or, against a server of your own:
     .venv/bin/python tests/bench/bench_import.py \\
         --database-uri postgresql://user@host:5432/ --lines 100000
 """
-import argparse
 import datetime as dt
 import os
 import random
@@ -25,17 +24,13 @@ import tempfile
 import time
 import tracemalloc
 
+import benchlib
 from benchlib import max_rss_mb
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = benchlib.argument_parser(__doc__, 'bench_import')
     parser.add_argument('--lines', type=int, default=100000)
-    parser.add_argument('--database-uri',
-        default=os.environ.get('TRYTOND_DATABASE_URI'),
-        help="backend URI (default: $TRYTOND_DATABASE_URI)")
-    parser.add_argument('--database-name',
-        default=f'bench_import_{os.getpid()}')
     parser.add_argument('--establishments', type=int, default=2000,
         help="about this many establishments of members")
     parser.add_argument('--chunk-size', type=int, default=500)
@@ -45,15 +40,7 @@ def parse_args():
         help="skip the second (idempotence) import")
     parser.add_argument('--tracemalloc', action='store_true',
         help="also measure the Python heap peak (slows the import)")
-    parser.add_argument('--profile', metavar='FILE',
-        help="write cProfile statistics of the first import to FILE")
-    parser.add_argument('--keep', action='store_true',
-        help="keep the database afterwards")
-    parser.add_argument('--seed', type=int, default=1)
-    args = parser.parse_args()
-    if not args.database_uri:
-        parser.error("--database-uri or TRYTOND_DATABASE_URI is required")
-    return args
+    return benchlib.parse_args(parser)
 
 
 def nir(rng, sex, birth):
@@ -143,23 +130,12 @@ def write_csv(path, lines, sirets, jobs, risks, bad_rate, rng):
 
 def main():
     args = parse_args()
-    os.environ['TRYTOND_DATABASE_URI'] = args.database_uri
-    os.environ['DB_NAME'] = args.database_name
-    os.environ.pop('DB_CACHE', None)
-    from trytond.tests.test_tryton import activate_module, drop_db
-    from trytond.pool import Pool
-    from trytond.transaction import Transaction
-
     rng = random.Random(args.seed)
     started = time.monotonic()
-    print(f"database {args.database_name} on "
-        f"{args.database_uri.split('://')[0]}: activating spsti_adherent",
-        flush=True)
-    activate_module('spsti_adherent')
-    # test_tryton switched the pool to test mode, where Function fields are
-    # validated on every save: measure production behaviour instead.
-    Pool.test = False
-    try:
+    with benchlib.bench_database(args, 'spsti_adherent'):
+        from trytond.pool import Pool
+        from trytond.transaction import Transaction
+
         with Transaction().start(args.database_name, 0) as transaction:
             from trytond.modules.spsti_base.demo import DemoContext
             from trytond.modules.spsti_base.thesaurus import (
@@ -199,9 +175,6 @@ def main():
                 run_import(args, path, run)
         finally:
             os.unlink(path)
-    finally:
-        if not args.keep:
-            drop_db(args.database_name)
 
 
 def run_import(args, path, run):
