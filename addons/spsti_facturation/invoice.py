@@ -137,9 +137,8 @@ class Invoice(metaclass=PoolMeta):
         lines, line_taxes, invoice_taxes = [], [], []
         tax_memo = tax_memo if tax_memo is not None else {}
         for invoice_id, values in zip(invoice_ids, vlist):
-            for line in values['lines']:
-                lines.append({k: v for k, v in line.items() if k != 'taxes'})
-                lines[-1]['invoice'] = invoice_id
+            lines.extend(dict({k: v for k, v in l.items() if k != 'taxes'},
+                    invoice=invoice_id) for l in values['lines'])
             # Invoice.tax_date
             tax_date = (values.get('accounting_date')
                 or values.get('invoice_date') or today)
