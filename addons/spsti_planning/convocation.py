@@ -3,8 +3,10 @@
 The employer's carries no health data: the employee's name, the date, time,
 place and type of visit only. Both are written in French (the templates are
 French letters, not translated)."""
+from trytond.i18n import gettext
 from trytond.report import Report
 
+from .exceptions import ConvocationError
 from .slot import timezone, to_local
 
 
@@ -12,6 +14,11 @@ class Convocation(Report):
 
     @classmethod
     def get_context(cls, records, header, data):
+        for slot in records:
+            if not slot.request:
+                raise ConvocationError(gettext(
+                        'spsti_planning.msg_convocation_no_visit',
+                        slot=slot.rec_name))
         context = super().get_context(records, header, data)
         tz = timezone()
         context['day'] = lambda value: to_local(value, tz).strftime(

@@ -5,6 +5,8 @@ from collections import defaultdict
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
+from .slot import timezone, to_utc
+
 INITIAL = {'SIG': 'VIP-I', 'SIA': 'VIP-I', 'SIR': 'SIR-I'}
 OUTCOME = {'VIP-I': 'attestation', 'SIR-I': 'fit'}
 
@@ -112,4 +114,55 @@ class Demo(metaclass=PoolMeta):
         for day in sorted({s.start.date() for s in slots}):
             for professional in professionals:
                 booked += len(Slot.plan_day(professional, day))
-        ctx.report.append(f"agendas: {len(slots)} slots, {booked} booked")
+        actions = cls.generate_workplace_actions(ctx, professionals, today)
+        ctx.report.append(f"agendas: {len(slots)} slots, {booked} booked, "
+            f"{actions} workplace actions")
+
+    @classmethod
+    def generate_workplace_actions(cls, ctx, professionals, today):
+        """Each team's doctor and a nurse (the one with a login first) visit
+        a member's site on Tuesday afternoons, from three weeks ago (done,
+        with their report) to the next weeks (planned)."""
+        pool = Pool()
+        WorkplaceAction = pool.get('spsti.workplace_action')
+        Type = pool.get('spsti.workplace_action.type')
+        Member = pool.get('spsti.member')
+        tz = timezone()
+        types = Type.search([('code', 'in', ['VISITE', 'ETUDE', 'METRO.BRUIT',
+                        'SENSIB'])])
+        by_team = defaultdict(list)
+        for professional in professionals:
+            for team_member in professional.team_members:
+                by_team[team_member.team].append(professional)
+        tuesday = today + dt.timedelta(days=1 - today.weekday())
+        values = []
+        for team, staff in by_team.items():
+            doctors = [p for p in staff if p.doctor]
+            nurses = sorted((p for p in staff if not p.doctor),
+                key=lambda p: (p.user is None, p.id))
+            members = Member.search([('team', '=', team.id),
+                    ('state', '=', 'member')], limit=6)
+            for week, member in zip([0, -1, 1, -2, 2, -3], members):
+                day = tuesday + dt.timedelta(weeks=week)
+                type_ = ctx.rng.choice(types)
+                start = dt.datetime.combine(day, dt.time(14))
+                values.append({
+                        'type': type_.id,
+                        'member': member.id,
+                        'establishment': (member.establishments[0].id
+                            if member.establishments else None),
+                        'team': team.id,
+                        'theme': type_.name,
+                        'start': to_utc(start, tz),
+                        'end': to_utc(start + dt.timedelta(hours=2), tz),
+                        'participants': [('add',
+                                [p.id for p in doctors[:1] + nurses[:1]])],
+                        })
+        actions = WorkplaceAction.create(values)
+        WorkplaceAction.plan(actions)
+        past = [a for a in actions if a.start.date() < today]
+        WorkplaceAction.write(past, {'report': "Visite réalisée avec le "
+                "responsable sécurité ; recommandations remises à "
+                "l'employeur."})
+        WorkplaceAction.do(past)
+        return len(actions)

@@ -16,3 +16,11 @@ class SlotOverlapError(SlotValidationError):
 
 class BookingError(UserError):
     "A visit request cannot be booked into a slot, or a slot freed."
+
+
+class WorkplaceActionError(UserError):
+    "A workplace action cannot be planned."
+
+
+class ConvocationError(UserError):
+    "A convocation cannot be printed for a slot."

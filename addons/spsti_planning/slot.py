@@ -16,7 +16,7 @@ from trytond.i18n import gettext
 from trytond.model import (
     Check, Index, ModelSQL, ModelView, Workflow, fields)
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Bool, Eval
 from trytond.sendmail import send_message_transactional
 from trytond.tools import grouped_slice
 from trytond.tools.timezone import UTC, get_tzinfo
@@ -105,16 +105,20 @@ class Slot(Workflow, ModelSQL, ModelView):
         'spsti.professional', "Professional", required=True,
         ondelete='RESTRICT', states=_free)
     centre = fields.Many2One(
-        'spsti.centre', "Centre", required=True, ondelete='RESTRICT',
-        states=_free)
+        'spsti.centre', "Centre", ondelete='RESTRICT',
+        states={
+            'readonly': Eval('state') != 'free',
+            'required': ~Bool(Eval('workplace_action')),
+            })
     room = fields.Many2One(
         'spsti.centre.room', "Room", ondelete='RESTRICT',
         domain=[('centre', '=', Eval('centre', -1))],
         states={
             'readonly': Eval('state') != 'free',
-            'required': ~Eval('teleconsultation', False),
+            'required': (~Eval('teleconsultation', False)
+                & ~Bool(Eval('workplace_action'))),
             },
-        help="Empty for a teleconsultation.")
+        help="Empty for a teleconsultation or a workplace action.")
     start = fields.DateTime("Start", required=True, states=_free)
     end = fields.DateTime("End", required=True, states=_free)
     visit_type = fields.Many2One(
@@ -123,9 +127,15 @@ class Slot(Workflow, ModelSQL, ModelView):
     teleconsultation = fields.Boolean("Teleconsultation", states=_free)
     state = fields.Selection(STATES, "State", readonly=True, required=True,
         sort=False)
+    state_string = state.translated('state')
+    summary = fields.Function(fields.Char("Summary"), 'get_summary')
     request = fields.Many2One(
         'spsti.visit.request', "Visit Request", readonly=True,
         ondelete='RESTRICT')
+    workplace_action = fields.Many2One(
+        'spsti.workplace_action', "Workplace Action", readonly=True,
+        ondelete='CASCADE',
+        help="The action at a member's site that takes this time.")
     employee = fields.Function(
         fields.Many2One('spsti.employee', "Employee"), 'get_request_field')
     member = fields.Function(
@@ -148,6 +158,7 @@ class Slot(Workflow, ModelSQL, ModelView):
                 Index(t, (t.start, Index.Range()),
                     where=t.state == 'booked'),
                 Index(t, (t.request, Index.Equality())),
+                Index(t, (t.workplace_action, Index.Equality())),
                 })
         cls._order = [('start', 'ASC'), ('id', 'ASC')]
         cls._transitions |= {
@@ -172,12 +183,14 @@ class Slot(Workflow, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 'release_wizard': {
-                    'invisible': Eval('state') != 'booked',
-                    'depends': ['state'],
+                    'invisible': ((Eval('state') != 'booked')
+                        | Bool(Eval('workplace_action'))),
+                    'depends': ['state', 'workplace_action'],
                     },
                 'record_no_show': {
-                    'invisible': Eval('state') != 'booked',
-                    'depends': ['state'],
+                    'invisible': ((Eval('state') != 'booked')
+                        | Bool(Eval('workplace_action'))),
+                    'depends': ['state', 'workplace_action'],
                     },
                 })
 
@@ -216,13 +229,31 @@ class Slot(Workflow, ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         tz = timezone()
-        return (f'{self.professional.rec_name} '
+        name = (f'{self.professional.rec_name} '
             f'{format_datetime(self.start, tz)}'
             f'-{to_local(self.end, tz).strftime("%H:%M")}')
+        if self.workplace_action:
+            name += f' {self.workplace_action.rec_name}'
+        return name
 
     @classmethod
     def search_rec_name(cls, name, clause):
         return [('professional.rec_name',) + tuple(clause[1:])]
+
+    def get_summary(self, name):
+        "What the agendas show of the slot."
+        if self.workplace_action:
+            return self.workplace_action.rec_name
+        if self.request:
+            summary = (f'{self.request.employee.rec_name} '
+                f'({self.request.visit_type.code})')
+            if self.state != 'booked':
+                summary = f'{self.state_string}: {summary}'
+            return summary
+        summary = self.state_string
+        if self.visit_type:
+            summary += f' ({self.visit_type.code})'
+        return summary
 
     def get_request_field(self, name):
         if self.request:
@@ -409,7 +440,8 @@ class Slot(Workflow, ModelSQL, ModelView):
         """Free booked slots (visit moved or called off): their requests go
         back to plan with the reason."""
         VisitRequest = Pool().get('spsti.visit.request')
-        requests = [s.request for s in slots if s.state == 'booked']
+        requests = [s.request for s in slots
+            if s.state == 'booked' and s.request]
         VisitRequest.write(requests, {'reschedule_reason': reason})
         VisitRequest.to_plan(requests)
 
@@ -425,7 +457,8 @@ class Slot(Workflow, ModelSQL, ModelView):
     def record_no_show(cls, slots):
         "The employee did not come: the request and the slot say so."
         VisitRequest = Pool().get('spsti.visit.request')
-        VisitRequest.no_show([s.request for s in slots if s.state == 'booked'])
+        VisitRequest.no_show([s.request for s in slots
+                if s.state == 'booked' and s.request])
 
     @classmethod
     def follow_requests(cls, requests, state):
@@ -603,6 +636,7 @@ class Slot(Workflow, ModelSQL, ModelView):
         now = now or dt.datetime.now()
         slots = cls.search([
                 ('state', '=', 'booked'),
+                ('request', '!=', None),
                 ('reminder_sent', '=', None),
                 ('start', '>', now),
                 ('start', '<', now + dt.timedelta(days=days + 1)),
@@ -648,7 +682,8 @@ class Slot(Workflow, ModelSQL, ModelView):
     def no_show_rates(cls, start, end, by='professional'):
         """No-show rate of the visits booked from start to end (dates,
         inclusive) per professional or centre: {id: (visits, no-shows,
-        rate)}; visits are the slots done or not honoured."""
+        rate)}; visits are the slots of visit requests done or not
+        honoured."""
         tz = timezone()
         table = cls.__table__()
         column = Column(table, by)
@@ -659,7 +694,7 @@ class Slot(Workflow, ModelSQL, ModelView):
                 Count(Case((table.state == 'no_show', table.id))),
                 where=table.state.in_(['done', 'no_show'])
                 & (table.start >= first) & (table.start < last)
-                & (column != Null),
+                & (table.request != Null) & (column != Null),
                 group_by=[column]))
         return {resource: (total, no_shows, no_shows / total)
             for resource, total, no_shows in cursor}

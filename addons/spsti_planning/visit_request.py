@@ -130,7 +130,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
             ('no_show', 'to_plan'),
             }
         cls._buttons.update({
-                'plan': {
+                'book_wizard': {
                     'invisible': Eval('state') != 'to_plan',
                     'depends': ['state'],
                     },
@@ -229,10 +229,14 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
             + tuple(clause[1:])]
 
     @classmethod
-    @ModelView.button
+    @ModelView.button_action('spsti_planning.wizard_slot_book')
+    def book_wizard(cls, requests):
+        "A visit is planned by booking it into a slot."
+
+    @classmethod
     @Workflow.transition('planned')
     def plan(cls, requests):
-        pass
+        "Booked into a slot (see Slot.book)."
 
     @classmethod
     @ModelView.button

@@ -84,7 +84,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale='fr-FR',
+    # The users of the service, in France: the agendas show Paris time.
+    context = browser.new_context(locale='fr-FR', timezone_id='Europe/Paris',
         viewport={'width': 1280, 'height': 800})
     page = context.new_page()
     yield page

@@ -40,3 +40,26 @@ def test_run_output_gives_access(product):
     output = product['log'].read_text()
     assert product['url'] in output
     assert 'Login: admin' in output and 'Password: admin' in output
+
+
+def test_nurse_opens_her_agenda(product, page):
+    "A nurse opens her own agenda: a week calendar with her visits and a "
+    "workplace action"
+    sao_login(page, product['url'], 'infirmier', 'spsti-demo')
+    menu = page.locator('#menu')
+    menu.get_by_text('SPSTI', exact=True).click()
+    menu.get_by_text('Agendas', exact=True).click()
+    menu.get_by_text('Mon agenda', exact=True).click()
+    page.wait_for_selector('.tab-pane.active .fc-event', timeout=30000)
+    events = page.locator('.tab-pane.active .fc-event')
+    assert events.count() >= 5
+    content = page.locator('.tab-pane.active').inner_text()
+    # The demo plans each team's actions on Tuesday afternoons.
+    assert 'Visite des lieux' in content or 'Étude de poste' in content \
+        or 'Métrologie' in content or 'sensibilisation' in content
+    # The actions are from 14:00 to 16:00, Paris time.
+    assert '14:00 - 16:00' in content
+    assert 'Libre' in content and '(VIP-' in content
+    page.locator('.tab-pane.active .fc-scroller').evaluate(
+        'element => element.scrollTop = element.scrollHeight * 0.3')
+    page.screenshot(path=str(artefacts_dir() / 'my_agenda.png'))

@@ -325,15 +325,20 @@ class SpstiSlotTestCase(ModuleTestCase):
 
     @with_transaction()
     def test_demo_agendas(self):
-        "The demo gives the doctors and nurses slots, some of them booked"
+        "The demo gives the doctors and nurses slots, some of them booked, "
+        "and workplace actions"
         pool = Pool()
         Demo = pool.get('spsti.demo')
         Slot = pool.get('spsti.slot')
+        WorkplaceAction = pool.get('spsti.workplace_action')
         load_lists()
         ctx = DemoContext(members=5, employees=80, seed=3)
         Demo.generate(ctx)
         self.assertGreater(Slot.search_count([('state', '=', 'free')]), 0)
         self.assertGreater(Slot.search_count([('state', '=', 'booked')]), 0)
+        actions = WorkplaceAction.search([])
+        self.assertEqual({a.state for a in actions}, {'planned', 'done'})
+        self.assertTrue(all(a.slots for a in actions))
         count = Slot.search_count([])
         Demo.generate(ctx)
         self.assertEqual(Slot.search_count([]), count)
