@@ -63,3 +63,29 @@ def test_nurse_opens_her_agenda(product, page):
     page.locator('.tab-pane.active .fc-scroller').evaluate(
         'element => element.scrollTop = element.scrollHeight * 0.3')
     page.screenshot(path=str(artefacts_dir() / 'my_agenda.png'))
+
+
+def test_doctor_opens_a_medical_file(product, page):
+    "The doctor lists the medical files of the team and opens one"
+    sao_login(page, product['url'], 'medecin', 'spsti-demo')
+    menu = page.locator('#menu')
+    menu.get_by_text('SPSTI', exact=True).click()
+    menu.get_by_text('Médecine du travail', exact=True).click()
+    menu.get_by_text('Dossiers médicaux', exact=True).click()
+    rows = page.locator('.tab-pane.active table tbody tr')
+    rows.first.wait_for(timeout=30000)
+    assert rows.count() >= 1
+    rows.first.dblclick()
+    page.wait_for_selector('.tab-pane.active .form', timeout=30000)
+    content = page.locator('.tab-pane.active').first.inner_text()
+    assert 'Consultations' in content and 'Antécédents' in content
+    page.screenshot(path=str(artefacts_dir() / 'medical_file.png'))
+
+
+def test_planning_staff_has_no_medical_menu(product, page):
+    "Planning staff do not see the medical files"
+    sao_login(page, product['url'], 'planification', 'spsti-demo')
+    menu = page.locator('#menu')
+    menu.get_by_text('SPSTI', exact=True).click()
+    menu.get_by_text('Agendas', exact=True).wait_for()
+    assert menu.get_by_text('Médecine du travail', exact=True).count() == 0

@@ -1,0 +1,5 @@
+from trytond.exceptions import UserError
+
+
+class ConsultationError(UserError):
+    "A consultation cannot be validated or its outcome issued."
