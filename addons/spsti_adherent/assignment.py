@@ -39,6 +39,32 @@ CATEGORY_FIELDS = {
     }
 
 
+# The flags of an assignment that are personal situations of the rules.
+CONDITION_FIELDS = [
+    'night_work', 'disabled_worker', 'invalidity_pension', 'pregnancy']
+
+
+def evaluation_date(start_date, end_date, today):
+    """The date whose rules apply to an assignment: today when in force,
+    its start when future, its end when ended."""
+    if today < start_date:
+        return start_date
+    if end_date and today > end_date:
+        return end_date
+    return today
+
+
+def personal_conditions(flags, contract_type, under_18):
+    """The personal situations, as keys of the follow-up rules, from the
+    CONDITION_FIELDS flags, the contract type and the age at the start."""
+    conditions = {name for name, value in flags.items() if value}
+    if contract_type == 'apprentice':
+        conditions.add('apprentice')
+    if under_18:
+        conditions.add('under_18')
+    return conditions
+
+
 class Assignment(ModelSQL, ModelView):
     """Affectation: an employee holding a job at an establishment of a
     member, between two dates, with the exposures of the post. The
@@ -235,25 +261,14 @@ class Assignment(ModelSQL, ModelView):
     # Follow-up category
 
     def evaluation_date(self, today=None):
-        """The date whose rules apply: today for an assignment in force,
-        its start for a future one, its end for an ended one."""
-        today = today or dt.date.today()
-        if today < self.start_date:
-            return self.start_date
-        if self.end_date and today > self.end_date:
-            return self.end_date
-        return today
+        return evaluation_date(
+            self.start_date, self.end_date, today or dt.date.today())
 
     def conditions(self):
         "The personal situations, as keys of the follow-up rules."
-        conditions = {name for name in [
-                'night_work', 'disabled_worker', 'invalidity_pension',
-                'pregnancy'] if getattr(self, name)}
-        if self.contract_type == 'apprentice':
-            conditions.add('apprentice')
-        if self.under_18:
-            conditions.add('under_18')
-        return conditions
+        return personal_conditions(
+            {n: getattr(self, n) for n in CONDITION_FIELDS},
+            self.contract_type, self.under_18)
 
     def risks_at(self, date):
         return [e.risk for e in self.exposures if e.is_valid_at(date)]

@@ -18,6 +18,12 @@ IDENTITY_STATUSES = [
     ]
 
 
+
+def age(birth_date, on):
+    "The age in whole years on a date."
+    return on.year - birth_date.year - (
+        (on.month, on.day) < (birth_date.month, birth_date.day))
+
 class Employee(DeactivableMixin, ModelSQL, ModelView):
     """Salarié: one person, with one file whatever the number of employers
     (job assignments). Identity follows the national identity-vigilance
@@ -101,9 +107,7 @@ class Employee(DeactivableMixin, ModelSQL, ModelView):
             ]
 
     def get_age(self, name, on=None):
-        on = on or dt.date.today()
-        born = self.birth_date
-        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        return age(self.birth_date, on or dt.date.today())
 
     @classmethod
     def get_category(cls, employees, name):

@@ -1,14 +1,17 @@
 """Échéancier: the next regulatory visits of a job assignment.
 
-Everything here works on records already read: the caller reads a chunk of
-assignments, their employees' visit history and stoppages in a few queries,
-and this module only computes. Periodicities come from the periodicity
-rules of spsti_base, read by date; nothing is hard-coded."""
+Everything here works on values already read: the caller reads a chunk of
+assignments (as Post), their employees' visit history and stoppages in a
+few queries, and this module only computes. Periodicities come from the
+periodicity rules of spsti_base, read by date; nothing is hard-coded."""
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
 from trytond.i18n import gettext
+from trytond.modules.spsti_adherent.assignment import evaluation_date
+from trytond.pool import Pool
+from trytond.transaction import Transaction
 
 # Outcomes after which a previous visit no longer exempts from an initial
 # one (unfitness, adjustment of the post).
@@ -25,6 +28,31 @@ class Visit:
     outcome: str
 
 
+@dataclass(slots=True)
+class Post:
+    """A job assignment as the engine needs it (ids and plain values, read
+    set-wise by VisitRequest._engine_posts)."""
+    id: int
+    employee: int
+    member: int
+    job: int
+    start_date: dt.date
+    end_date: dt.date
+    category: int
+    conditions: frozenset
+    birth_date: dt.date
+    # (risk id, start date, end date) of the exposures
+    exposures: tuple
+    specific_visits: frozenset
+
+    def evaluation_date(self, today):
+        return evaluation_date(self.start_date, self.end_date, today)
+
+    def risks_at(self, date):
+        return frozenset(risk for risk, start, end in self.exposures
+            if (not start or start <= date) and (not end or date <= end))
+
+
 @dataclass
 class Due:
     "A visit due for an assignment."
@@ -36,18 +64,65 @@ class Due:
 
 
 class RuleCache:
-    "Periodicity rules in force, read once per (date, category)."
+    """Periodicity rules in force, read once per (date, category), and the
+    rules that apply to a profile (date, category, risks, situations,
+    excluded visit types), chosen once per profile: a run meets far fewer
+    profiles than assignments."""
 
     def __init__(self, Rule):
+        pool = Pool()
         self.Rule = Rule
+        self.Category = pool.get('spsti.follow_up.category')
+        self.Risk = pool.get('spsti.risk')
         self.cache = {}
+        self.selections = {}
+        # Only the risks a rule names tell profiles apart: a profile's key
+        # is the closure of its risks (with their parents) restricted to
+        # them.
+        risk = self.Risk.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*risk.select(risk.id, risk.parent))
+        parents = dict(cursor)
+        self.ancestors = {}
+        for id_ in parents:
+            chain, current = set(), id_
+            while current:
+                chain.add(current)
+                current = parents.get(current)
+            self.ancestors[id_] = frozenset(chain)
+        self.rule_risks = frozenset(r.risk.id
+            for r in Rule.search([('risk', '!=', None)]))
 
     def get(self, date, category):
-        key = (date, category.id if category else None)
+        "The mandatory rules in force on date for the category id."
+        key = (date, category)
         if key not in self.cache:
-            self.cache[key] = [r for r in self.Rule.rules_at(date, category)
+            self.cache[key] = [r for r in self.Rule.rules_at(
+                    date, self.Category(category) if category else None)
                 if r.mandatory]
         return self.cache[key]
+
+    def select(self, date, category, risks, conditions, excluded):
+        """The rules that apply, as (compute function, rules) per visit type
+        and reference; excluded are visit type ids not due to this post."""
+        risks = frozenset().union(
+            *(self.ancestors[r] for r in risks)) & self.rule_risks
+        key = (date, category, risks, conditions, excluded)
+        if key not in self.selections:
+            by_type = defaultdict(list)
+            for rule in self.get(date, category):
+                if (rule.reference == 'return_to_work'
+                        or rule.visit_type.id in excluded):
+                    continue
+                by_type[(rule.visit_type.id, rule.reference)].append(rule)
+            records = self.Risk.browse(sorted(risks))
+            # Equally specific rules (an apprentice under 18): the
+            # strictest.
+            self.selections[key] = [
+                (COMPUTE[reference], self.Rule.applicable(
+                        candidates, risks=records, conditions=conditions))
+                for (_, reference), candidates in by_type.items()]
+        return self.selections[key]
 
 
 def _fmt(date):
@@ -64,40 +139,20 @@ def _reference_types(rule):
     return {t.id for t in rule.reference_visit_types} or {rule.visit_type.id}
 
 
-def compute(assignment, visits, stoppages, rules, specific_types, today):
-    """The visits due for assignment: a list of Due, at most one per visit
-    type (the earliest). visits are the employee's visits done (Visit),
-    stoppages its declared work stoppages, rules a RuleCache,
+def compute(post, visits, stoppages, rules, specific_types, today):
+    """The visits due for post (a Post): a list of Due, at most one per
+    visit type (the earliest). visits are the employee's visits done
+    (Visit), stoppages its declared work stoppages, rules a RuleCache,
     specific_types the ids of visit types that only the exposures
     requiring them make due (e.g. the certificate of no contraindication)."""
-    Rule = rules.Rule
-    category = assignment.effective_category
-    date = assignment.evaluation_date(today)
-    risks = assignment.risks_at(date)
-    conditions = assignment.conditions()
-    specific = {v.id for v in assignment.specific_visits}
-    by_type = defaultdict(list)
-    for rule in rules.get(date, category):
-        if rule.reference == 'return_to_work':
-            continue
-        if rule.visit_type.id in specific_types - specific:
-            continue
-        by_type[(rule.visit_type.id, rule.reference)].append(rule)
-
+    date = post.evaluation_date(today)
     dues = []
-    for (_, reference), candidates in by_type.items():
-        compute_one = {
-            'assignment_start': _initial,
-            'previous_visit': _periodic,
-            'age': _mid_career,
-            'exposure_end': _exposure_end,
-            }[reference]
-        # Equally specific rules (an apprentice under 18): the strictest.
-        dues.extend(filter(None, (compute_one(assignment, rule, visits)
-                    for rule in Rule.applicable(
-                        candidates, risks=risks, conditions=conditions))))
-    dues.extend(_returns_to_work(
-            assignment, visits, stoppages, rules, category))
+    for compute_one, applicable in rules.select(date, post.category,
+            post.risks_at(date), post.conditions,
+            frozenset(specific_types - post.specific_visits)):
+        dues.extend(filter(None, (compute_one(post, rule, visits)
+                    for rule in applicable)))
+    dues.extend(_returns_to_work(post, visits, stoppages, rules))
 
     earliest = {}
     for due in dues:
@@ -107,22 +162,22 @@ def compute(assignment, visits, stoppages, rules, specific_types, today):
     return sorted(earliest.values(), key=lambda d: d.due_date)
 
 
-def _initial(assignment, rule, visits):
+def _initial(post, rule, visits):
     """Initial visit or pre-assignment exam, unless done for this post, or
     exempted by a recent equivalent visit."""
     # Done for this post: the visit itself or one that exempts from it (an
     # aptitude exam covers the information visit).
     satisfying = {rule.visit_type.id} | _reference_types(rule)
-    if any(v.visit_type in satisfying and v.assignment == assignment.id
+    if any(v.visit_type in satisfying and v.assignment == post.id
             for v in visits):
         return None
-    start = assignment.start_date
+    start = post.start_date
     exemption_start = rule.exemption_start(start)
     if exemption_start:
         candidates = [v for v in visits
             if v.visit_type in _reference_types(rule)
             and exemption_start <= v.date <= start
-            and assignment.job and v.job == assignment.job.id]
+            and post.job and v.job == post.job]
         if candidates:
             latest = max(candidates, key=lambda v: v.date)
             if not any(v.outcome in NOT_EXEMPTING and v.date >= latest.date
@@ -135,7 +190,7 @@ def _initial(assignment, rule, visits):
             date=_fmt(reference)))
 
 
-def _periodic(assignment, rule, visits):
+def _periodic(post, rule, visits):
     """Renewal after the latest visit of the reference types; a visit of
     its own type done since (e.g. the SIR intermediate visit) satisfies it
     until the next reference visit."""
@@ -151,16 +206,16 @@ def _periodic(assignment, rule, visits):
             date=_fmt(last.date)))
 
 
-def _mid_career(assignment, rule, visits):
+def _mid_career(post, rule, visits):
     "Mid-career visit in the calendar year of the age the rule sets."
-    birth = assignment.employee.birth_date
+    birth = post.birth_date
     due = rule.compute_due_date(birth)
     earliest = rule.compute_earliest_date(birth)
     if rule.start_date and due < rule.start_date:
         return None
-    if assignment.end_date and assignment.end_date < earliest:
+    if post.end_date and post.end_date < earliest:
         return None
-    if assignment.start_date > due:
+    if post.start_date > due:
         return None
     if _latest(visits, {rule.visit_type.id}, after=earliest):
         return None
@@ -169,27 +224,28 @@ def _mid_career(assignment, rule, visits):
             age=rule.age, year=due.year))
 
 
-def _exposure_end(assignment, rule, visits):
+def _exposure_end(post, rule, visits):
     "Post-exposure visit when an assignment with the rule's category ends."
-    if not assignment.end_date:
+    if not post.end_date:
         return None
-    if _latest(visits, {rule.visit_type.id}, after=assignment.start_date):
+    if _latest(visits, {rule.visit_type.id}, after=post.start_date):
         return None
-    return Due(rule.visit_type, rule.compute_due_date(assignment.end_date),
+    return Due(rule.visit_type, rule.compute_due_date(post.end_date),
         None, rule, gettext('spsti_planning.msg_due_exposure_end',
-            rule=rule.rec_name, date=_fmt(assignment.end_date)))
+            rule=rule.rec_name, date=_fmt(post.end_date)))
 
 
-def _returns_to_work(assignment, visits, stoppages, rules, category):
+def _returns_to_work(post, visits, stoppages, rules):
     """Return-to-work visits after the stoppages declared by this employer,
     with the rules in force on the day of return (thresholds change)."""
     Rule = rules.Rule
     for stoppage in stoppages:
-        if (stoppage.member.id != assignment.member.id
+        if (stoppage.member.id != post.member
                 or not stoppage.end_date
-                or stoppage.return_date < assignment.start_date):
+                or stoppage.return_date < post.start_date):
             continue
-        in_force = [r for r in rules.get(stoppage.return_date, category)
+        in_force = [r for r in rules.get(
+                stoppage.return_date, post.category)
             if r.reference == 'return_to_work']
         rule = Rule.select(in_force, stoppage=stoppage.kind,
             stoppage_days=stoppage.days)
@@ -201,3 +257,11 @@ def _returns_to_work(assignment, visits, stoppages, rules, category):
             stoppage.return_date, rule,
             gettext('spsti_planning.msg_due_return', rule=rule.rec_name,
                 days=stoppage.days, date=_fmt(stoppage.return_date)))
+
+
+COMPUTE = {
+    'assignment_start': _initial,
+    'previous_visit': _periodic,
+    'age': _mid_career,
+    'exposure_end': _exposure_end,
+    }

@@ -1,12 +1,17 @@
 "Demandes de visite and the due-visit engine that creates them."
 import datetime as dt
+from collections import defaultdict
 
-from sql import Null
+from sql import Column, Null
 from sql.conditionals import Coalesce
 
+from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.modules.spsti_adherent.assignment import (
+    CONDITION_FIELDS, personal_conditions)
+from trytond.modules.spsti_adherent.employee import age
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval
 from trytond.tools import grouped_slice
@@ -23,6 +28,9 @@ STATES = [
     ('no_show', "No-show"),
     ]
 OPEN_STATES = ['to_plan', 'planned']
+# The values of a request the engine computes.
+ENGINE_FIELDS = ['due_date', 'earliest_date', 'rule', 'reason', 'priority']
+MAGIC_FIELDS = {'id', 'create_uid', 'create_date', 'write_uid', 'write_date'}
 ORIGINS = [
     ('engine', "Due date (échéancier)"),
     ('staff', "Service staff"),
@@ -306,8 +314,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         ids = [i for i, in cursor]
         rules = cls._rule_cache()
         for sub in grouped_slice(ids, chunk):
-            cls.compute_due_visits(
-                Assignment.browse(list(sub)), today=today, rules=rules)
+            cls.compute_due_visits(list(sub), today=today, rules=rules)
         return len(ids)
 
     @classmethod
@@ -323,10 +330,10 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def compute_due_visits(cls, assignments, today=None, rules=None):
-        """Bring the engine's open requests of assignments in line with the
-        rules: create the missing ones, move changed due dates, cancel
-        those no longer due. Reads the visit history and the stoppages of
-        all the employees at once."""
+        """Bring the engine's open requests of assignments (records or ids)
+        in line with the rules: create the missing ones, move changed due
+        dates, cancel those no longer due. Reads the assignments, the
+        visit history and the stoppages of all the employees at once."""
         pool = Pool()
         Stoppage = pool.get('spsti.work_stoppage')
         FollowUpRule = pool.get('spsti.follow_up.rule')
@@ -334,63 +341,26 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         rules = rules or cls._rule_cache()
         if not assignments:
             return
-        employees = list({a.employee.id for a in assignments})
-        visits, stoppages = {}, {}
+        posts = cls._engine_posts([int(a) for a in assignments])
+        employees = sorted({p.employee for p in posts})
+        visits = cls._engine_visits(employees)
+        stoppages = defaultdict(list)
         for sub in grouped_slice(employees, MAX_QUERY_PARAMS):
-            sub = list(sub)
-            for request in cls.search([
-                        ('employee', 'in', sub),
-                        ('state', '=', 'done'),
-                        ('done_date', '!=', None),
-                        ], order=[]):
-                visits.setdefault(request.employee.id, []).append(
-                    engine.Visit(request.done_date, request.visit_type.id,
-                        request.assignment.id,
-                        request.assignment.job.id
-                        if request.assignment.job else None,
-                        request.outcome))
-            for stoppage in Stoppage.search([('employee', 'in', sub)]):
-                stoppages.setdefault(stoppage.employee.id, []).append(
-                    stoppage)
+            for stoppage in Stoppage.search([('employee', 'in', list(sub))]):
+                stoppages[stoppage.employee.id].append(stoppage)
         specific_types = {r.visit_type.id for r in FollowUpRule.search(
                 [('visit_type', '!=', None)])}
+        existing = cls._engine_requests([p.id for p in posts])
 
-        existing, current = {}, {}
-        for sub in grouped_slice(
-                [a.id for a in assignments], MAX_QUERY_PARAMS):
-            for request in cls.search([
-                        ('assignment', 'in', list(sub)),
-                        ('origin', '=', 'engine'),
-                        ('state', 'in', OPEN_STATES),
-                        ]):
-                existing[(request.assignment.id, request.visit_type.id)] = (
-                    request)
-                # Read in the order of the search: read later, in the order
-                # of the assignments, more requests than the record cache
-                # holds would be fetched again and again.
-                current[request.id] = {
-                    'due_date': request.due_date,
-                    'earliest_date': request.earliest_date,
-                    'rule': request.rule.id if request.rule else None,
-                    'reason': request.reason,
-                    'priority': request.priority,
-                    'state': request.state,
-                    }
-
-        to_create, to_write, seen = [], [], set()
-        for assignment in assignments:
-            employee = assignment.employee.id
-            if assignment.end_date and assignment.end_date < today:
-                dues = [d for d in engine.compute(assignment,
-                            visits.get(employee, []),
-                            stoppages.get(employee, []), rules,
-                            specific_types, today)
-                    if d.rule.reference == 'exposure_end']
-            else:
-                dues = engine.compute(assignment, visits.get(employee, []),
-                    stoppages.get(employee, []), rules, specific_types, today)
+        to_create, to_write, seen = [], defaultdict(list), set()
+        for post in posts:
+            dues = engine.compute(post, visits.get(post.employee, []),
+                stoppages.get(post.employee, []), rules, specific_types,
+                today)
+            if post.end_date and post.end_date < today:
+                dues = [d for d in dues if d.rule.reference == 'exposure_end']
             for due in dues:
-                key = (assignment.id, due.visit_type.id)
+                key = (post.id, due.visit_type.id)
                 seen.add(key)
                 values = {
                     'due_date': due.due_date,
@@ -399,32 +369,163 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                     'reason': due.reason,
                     'priority': cls._priority(due, today),
                     }
-                request = existing.get(key)
-                if request is None:
+                if key not in existing:
                     to_create.append({
-                            'employee': employee,
-                            'assignment': assignment.id,
-                            'member': assignment.member.id,
+                            'employee': post.employee,
+                            'assignment': post.id,
+                            'member': post.member,
                             'visit_type': due.visit_type.id,
                             'origin': 'engine',
                             'request_date': today,
                             **values,
                             })
-                elif any(current[request.id][f] != v
-                        for f, v in values.items()):
-                    to_write.extend(([request], values))
+                    continue
+                id_, _, current = existing[key]
+                changed = {f: v for f, v in values.items() if current[f] != v}
+                if changed:
+                    # One UPDATE for the requests with the same changes
+                    # (e.g. a move of priority).
+                    to_write[tuple(sorted(changed.items()))].append(id_)
         if to_create:
-            cls.create(to_create)
+            cls._engine_create(to_create)
         if to_write:
-            cls.write(*to_write)
-        obsolete = [r for k, r in existing.items()
-            if k not in seen and current[r.id]['state'] == 'to_plan']
+            cls.write(*[x for changed, ids in to_write.items()
+                    for x in (cls.browse(ids), dict(changed))])
+        obsolete = [id_ for key, (id_, state, _) in existing.items()
+            if key not in seen and state == 'to_plan']
         if obsolete:
-            cls.write(obsolete, {
+            cls.write(cls.browse(obsolete), {
                     'state': 'cancelled',
                     'cancel_reason': gettext(
                         'spsti_planning.msg_no_longer_due'),
                     })
+
+    @classmethod
+    def _engine_posts(cls, ids):
+        "The assignments of ids as engine.Post, in that order."
+        pool = Pool()
+        Assignment = pool.get('spsti.assignment')
+        Employee = pool.get('spsti.employee')
+        Exposure = pool.get('spsti.assignment.exposure')
+        Specific = pool.get('spsti.assignment-spsti.visit.type')
+        assignment, employee = Assignment.__table__(), Employee.__table__()
+        exposure, specific = Exposure.__table__(), Specific.__table__()
+        cursor = Transaction().connection.cursor()
+        exposures, visits, posts = defaultdict(list), defaultdict(set), {}
+        for sub in grouped_slice(ids, MAX_QUERY_PARAMS):
+            sub = list(sub)
+            cursor.execute(*exposure.select(exposure.assignment,
+                    exposure.risk, exposure.start_date, exposure.end_date,
+                    where=exposure.assignment.in_(sub)))
+            for id_, *values in cursor:
+                exposures[id_].append(tuple(values))
+            cursor.execute(*specific.select(
+                    specific.assignment, specific.visit_type,
+                    where=specific.assignment.in_(sub)))
+            for id_, visit_type in cursor:
+                visits[id_].add(visit_type)
+            cursor.execute(*assignment.join(employee,
+                    condition=employee.id == assignment.employee).select(
+                    assignment.id, assignment.employee, assignment.member,
+                    assignment.job, assignment.start_date,
+                    assignment.end_date,
+                    Coalesce(assignment.category_override,
+                        assignment.category),
+                    assignment.contract_type, employee.birth_date,
+                    *(Column(assignment, f) for f in CONDITION_FIELDS),
+                    where=assignment.id.in_(sub)))
+            for (id_, employee_id, member, job, start, end, category,
+                    contract, birth, *flags) in cursor:
+                conditions = personal_conditions(
+                    dict(zip(CONDITION_FIELDS, flags)), contract,
+                    age(birth, start) < 18)
+                posts[id_] = engine.Post(id_, employee_id, member, job,
+                    start, end, category, frozenset(conditions), birth,
+                    tuple(exposures[id_]), frozenset(visits[id_]))
+        return [posts[i] for i in ids]
+
+    @classmethod
+    def _engine_visits(cls, employees):
+        "The visits done by employees: {employee id: [engine.Visit]}."
+        Assignment = Pool().get('spsti.assignment')
+        request, assignment = cls.__table__(), Assignment.__table__()
+        cursor = Transaction().connection.cursor()
+        visits = defaultdict(list)
+        for sub in grouped_slice(employees, MAX_QUERY_PARAMS):
+            cursor.execute(*request.join(assignment,
+                    condition=assignment.id == request.assignment).select(
+                    request.employee, request.done_date, request.visit_type,
+                    request.assignment, assignment.job, request.outcome,
+                    where=request.employee.in_(list(sub))
+                    & (request.state == 'done')
+                    & (request.done_date != Null)))
+            for employee, *visit in cursor:
+                visits[employee].append(engine.Visit(*visit))
+        return visits
+
+    @classmethod
+    def _engine_requests(cls, assignments):
+        """The open requests of the engine for the assignment ids:
+        {(assignment, visit type): (id, state, {field: value})}."""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        existing = {}
+        for sub in grouped_slice(assignments, MAX_QUERY_PARAMS):
+            cursor.execute(*table.select(table.id, table.assignment,
+                    table.visit_type, table.state,
+                    *(Column(table, f) for f in ENGINE_FIELDS),
+                    where=table.assignment.in_(list(sub))
+                    & (table.origin == 'engine')
+                    & table.state.in_(OPEN_STATES),
+                    # As the order of the model: of duplicates (none are
+                    # created), the last one is kept.
+                    order_by=[table.priority.asc,
+                        table.due_date.asc.nulls_last, table.id.asc]))
+            for id_, assignment, visit_type, state, *values in cursor:
+                existing[(assignment, visit_type)] = (
+                    id_, state, dict(zip(ENGINE_FIELDS, values)))
+        return existing
+
+    @classmethod
+    def _engine_create(cls, vlist):
+        """Create the engine's new requests. On PostgreSQL, with nothing
+        listening to their creation (ir.trigger), one INSERT per slice:
+        their values come from the assignments and the rules, valid by
+        construction, so the per-record validation of create is not run
+        (on_modification does nothing on create). Returns the ids."""
+        pool = Pool()
+        Trigger = pool.get('ir.trigger')
+        transaction = Transaction()
+        database = transaction.database
+        if (backend.name != 'postgresql'
+                or Trigger.get_triggers(cls.__name__, 'create')):
+            return [r.id for r in cls.create(vlist)]
+        table = cls.__table__()
+        cursor = transaction.connection.cursor()
+        names = sorted(vlist[0])
+        # The defaults create would set (state, fields of other modules).
+        defaults = cls.default_get(
+            [n for n, f in cls._fields.items()
+                if n not in names and n not in MAGIC_FIELDS
+                and hasattr(f, 'sql_type') and not hasattr(f, 'getter')],
+            with_rec_name=False)
+        names += sorted(defaults)
+        columns = [Column(table, n) for n in names] + [
+            table.create_uid, table.create_date, table.id]
+        tail = [transaction.user, dt.datetime.now()]
+        ids = []
+        for sub in grouped_slice(
+                vlist, MAX_QUERY_PARAMS // len(columns)):
+            sub = list(sub)
+            new = database.nextid(
+                transaction.connection, cls._table, count=len(sub))
+            new = [new] if isinstance(new, int) else list(new)
+            cursor.execute(*table.insert(columns, [
+                        [{**defaults, **v}[n] for n in names] + tail + [i]
+                        for v, i in zip(sub, new)]))
+            ids.extend(new)
+        transaction.create_records[cls.__name__].extend(ids)
+        return ids
 
     @staticmethod
     def _priority(due, today):
