@@ -1,6 +1,11 @@
-"Demo medical files: the consultations of part of the visit history."
+"""Demo medical files (the consultations of part of the visit history) and
+company risk sheets."""
+import datetime as dt
+
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
+
+from .company_sheet import CULTURE_QUESTIONS
 
 ANAMNESES = [
     "Pas de plainte particulière.",
@@ -18,6 +23,7 @@ class Demo(metaclass=PoolMeta):
         super().generate(ctx)
         with Transaction().set_context(company=ctx.company.id):
             cls.generate_medical_files(ctx)
+            cls.generate_company_sheets(ctx)
 
     @classmethod
     def generate_medical_files(cls, ctx, limit=200):
@@ -66,3 +72,42 @@ class Demo(metaclass=PoolMeta):
         Consultation.create(values)
         ctx.report.append(f"medical files: {len(files)}, "
             f"{len(values)} consultations")
+
+    @classmethod
+    def generate_company_sheets(cls, ctx, share=0.6):
+        """A validated company risk sheet, written by the team's doctor
+        some months after the membership, for a share of the members'
+        establishments (the others are due or overdue)."""
+        pool = Pool()
+        Sheet = pool.get('spsti.company_sheet')
+        Establishment = pool.get('spsti.establishment')
+        Risk = pool.get('spsti.risk')
+        if Sheet.search([], limit=1):
+            return
+        risks = Risk.search([('parent', '!=', None)], limit=40)
+        values = []
+        for establishment in Establishment.search([
+                    ('member.state', '=', 'member'),
+                    ('member.membership_date', '!=', None),
+                    ]):
+            team = establishment.effective_team
+            if not team or not team.lead or ctx.rng.random() > share:
+                continue
+            answers = [ctx.rng.random() < 0.6 for _ in range(6)]
+            values.append({
+                    'establishment': establishment.id,
+                    'date': establishment.member.membership_date
+                    + dt.timedelta(days=ctx.rng.randint(60, 330)),
+                    'author': team.lead.id,
+                    'synthesis': "Préconisations remises à l'employeur.",
+                    'risks': [('create', [{
+                                    'risk': r.id,
+                                    'source': ctx.rng.choice(
+                                        ['declared', 'observed']),
+                                    } for r in ctx.rng.sample(
+                                    risks, min(3, len(risks)))])],
+                    **dict(zip(CULTURE_QUESTIONS, answers)),
+                    })
+        sheets = Sheet.create(values)
+        Sheet.validate_sheet(sheets)
+        ctx.report.append(f"company risk sheets: {len(sheets)}")

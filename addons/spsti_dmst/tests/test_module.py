@@ -282,7 +282,8 @@ class SpstiDmstTestCase(ModuleTestCase):
 
     @with_transaction()
     def test_demo_medical_files(self):
-        "The demo gives part of the visit history its consultations, once"
+        "The demo gives part of the visit history its consultations and "
+        "establishments their risk sheet, once"
         pool = Pool()
         Demo = pool.get('spsti.demo')
         Consultation = pool.get('spsti.dmst.consultation')
@@ -295,6 +296,9 @@ class SpstiDmstTestCase(ModuleTestCase):
                 for c in consultations))
         self.assertTrue(all(c.professional.doctor for c in consultations
                 if c.outcome == 'fit'))
+        sheets = pool.get('spsti.company_sheet').search([])
+        self.assertTrue(sheets)
+        self.assertEqual({s.state for s in sheets}, {'validated'})
         Demo.generate(ctx)
         self.assertEqual(Consultation.search_count([]), len(consultations))
 
