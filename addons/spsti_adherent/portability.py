@@ -40,7 +40,7 @@ def _schema():
         return json.load(fp)
 
 
-def _path(parts):
+def json_path(parts):
     "A JSON path ($.member.employees[0].nir) from keys and indexes."
     path = '$'
     for part in parts:
@@ -48,11 +48,11 @@ def _path(parts):
     return path
 
 
-def _date(value):
+def iso_date(value):
     return value.isoformat() if value else None
 
 
-def _parse_date(value):
+def parse_iso_date(value):
     return dt.date.fromisoformat(value) if value else None
 
 
@@ -130,8 +130,8 @@ class MemberFile(Model):
                     'membership': {
                         'number': member.number,
                         'state': member.state,
-                        'request_date': _date(member.request_date),
-                        'membership_date': _date(member.membership_date),
+                        'request_date': iso_date(member.request_date),
+                        'membership_date': iso_date(member.membership_date),
                         },
                     'company': {
                         'name': party.name,
@@ -215,7 +215,7 @@ class MemberFile(Model):
             'birth_name': employee.last_name,
             'usage_name': employee.usage_name or None,
             'first_names': employee.first_name,
-            'birth_date': _date(employee.birth_date),
+            'birth_date': iso_date(employee.birth_date),
             'sex': employee.sex,
             'birth_place_code': employee.birth_place or None,
             'nir': employee.nir or None,
@@ -242,14 +242,14 @@ class MemberFile(Model):
             override = {
                 'category_code': assignment.category_override.code,
                 'reason': assignment.override_reason or None,
-                'date': _date(assignment.override_date),
+                'date': iso_date(assignment.override_date),
                 }
         elif assignment.transfer_override_category:
             # Received from a previous service: passed on as it came.
             override = {
                 'category_code': assignment.transfer_override_category.code,
                 'reason': assignment.transfer_override_reason or None,
-                'date': _date(assignment.transfer_override_date),
+                'date': iso_date(assignment.transfer_override_date),
                 }
         else:
             override = None
@@ -260,8 +260,8 @@ class MemberFile(Model):
             'pcs_ese_code': assignment.job.code if assignment.job else None,
             'job_title': assignment.job_title or None,
             'contract_type': assignment.contract_type,
-            'start_date': _date(assignment.start_date),
-            'end_date': _date(assignment.end_date),
+            'start_date': iso_date(assignment.start_date),
+            'end_date': iso_date(assignment.end_date),
             'situations': {
                 'night_work': bool(assignment.night_work),
                 'disabled_worker': bool(assignment.disabled_worker),
@@ -271,8 +271,8 @@ class MemberFile(Model):
             'exposures': sorted(({
                         'risk_code': e.risk.code,
                         'source': e.source,
-                        'start_date': _date(e.start_date),
-                        'end_date': _date(e.end_date),
+                        'start_date': iso_date(e.start_date),
+                        'end_date': iso_date(e.end_date),
                         'note': e.note or None,
                         } for e in assignment.exposures),
                 key=lambda e: (e['risk_code'], _none_last(e['start_date']),
@@ -280,7 +280,7 @@ class MemberFile(Model):
                     e['note'] or '')),
             'category_code': (assignment.category.code
                 if assignment.category else None),
-            'category_date': _date(assignment.category_date),
+            'category_date': iso_date(assignment.category_date),
             'doctor_override': override,
             }
 
@@ -304,9 +304,9 @@ class MemberFile(Model):
         return {
             'year': declaration.year,
             'version': declaration.version,
-            'reference_date': _date(declaration.reference_date),
+            'reference_date': iso_date(declaration.reference_date),
             'state': declaration.state,
-            'validation_date': _date(declaration.validation_date),
+            'validation_date': iso_date(declaration.validation_date),
             'counts': {
                 'SIG': declaration.count_sig,
                 'SIA': declaration.count_sia,
@@ -360,7 +360,7 @@ class MemberFile(Model):
         "The schema violations of data, as (JSON path, message), in order."
         validator = jsonschema.Draft202012Validator(
             cls.schema(), format_checker=jsonschema.FormatChecker())
-        errors = [(_path(e.absolute_path), e.message)
+        errors = [(json_path(e.absolute_path), e.message)
             for e in validator.iter_errors(data)]
         return sorted(errors)
 
@@ -393,7 +393,7 @@ class MemberFile(Model):
                 if value in seen:
                     errors.append(gettext(
                             'spsti_adherent.msg_portability_duplicate',
-                            path=_path(path + [i, name]), value=value))
+                            path=json_path(path + [i, name]), value=value))
                 seen.add(value)
             return seen
 
@@ -410,7 +410,7 @@ class MemberFile(Model):
             if key in seen:
                 errors.append(gettext(
                         'spsti_adherent.msg_portability_duplicate',
-                        path=_path(['member', 'declarations', i, 'version']),
+                        path=json_path(['member', 'declarations', i, 'version']),
                         value='%s v%s' % key))
             seen.add(key)
 
@@ -418,7 +418,7 @@ class MemberFile(Model):
             if value is not None and value not in known:
                 errors.append(gettext(
                         'spsti_adherent.msg_portability_missing_reference',
-                        path=_path(path), value=value))
+                        path=json_path(path), value=value))
 
         for i, establishment in enumerate(member['establishments']):
             missing(establishment['address'], addresses,
@@ -492,7 +492,7 @@ class MemberFile(Model):
         unknown = [(k, c, p) for k, c, p in usages if (k, c) not in records]
         if unknown:
             lines = [gettext('spsti_adherent.msg_portability_unknown_code',
-                    path=_path(path), code=code,
+                    path=json_path(path), code=code,
                     referential=pool.get(REFERENTIALS[kind][0]).__names__()[
                         'model'])
                 for kind, code, path in unknown]
@@ -539,17 +539,17 @@ class MemberFile(Model):
                             ('last_name', '=', item['birth_name']),
                             ('first_name', '=', item['first_names']),
                             ('birth_date', '=',
-                                _parse_date(item['birth_date'])),
+                                parse_iso_date(item['birth_date'])),
                             ('sex', '=', item['sex']),
                             ], limit=2)
                     employee = found[0] if len(found) == 1 else None
                 if not employee:
                     continue
-                if (employee.birth_date != _parse_date(item['birth_date'])
+                if (employee.birth_date != parse_iso_date(item['birth_date'])
                         or employee.sex != item['sex']):
                     conflicts.append(gettext(
                             'spsti_adherent.msg_portability_identity_line',
-                            path=_path(['member', 'employees', i, 'nir']),
+                            path=json_path(['member', 'employees', i, 'nir']),
                             nir=item['nir'], employee=employee.rec_name))
                 result[item['key']] = employee
         if conflicts:
@@ -683,7 +683,7 @@ class MemberFile(Model):
                     'last_name': e['birth_name'],
                     'usage_name': e['usage_name'],
                     'first_name': e['first_names'],
-                    'birth_date': _parse_date(e['birth_date']),
+                    'birth_date': parse_iso_date(e['birth_date']),
                     'sex': e['sex'],
                     'birth_place': e['birth_place_code'],
                     'nir': e['nir'],
@@ -727,21 +727,21 @@ class MemberFile(Model):
                     'job': code('pcs_ese', a['pcs_ese_code']),
                     'job_title': a['job_title'],
                     'contract_type': a['contract_type'],
-                    'start_date': _parse_date(a['start_date']),
-                    'end_date': _parse_date(a['end_date']),
+                    'start_date': parse_iso_date(a['start_date']),
+                    'end_date': parse_iso_date(a['end_date']),
                     **a['situations'],
                     'source': 'portability',
                     'transfer_override_category': code(
                         'category', override.get('category_code')),
                     'transfer_override_reason': override.get('reason'),
-                    'transfer_override_date': _parse_date(
+                    'transfer_override_date': parse_iso_date(
                         override.get('date')),
                     'exposures': [('create', [{
                                     'risk': code('risk', x['risk_code']),
                                     'source': x['source'],
-                                    'start_date': _parse_date(
+                                    'start_date': parse_iso_date(
                                         x['start_date']),
-                                    'end_date': _parse_date(x['end_date']),
+                                    'end_date': parse_iso_date(x['end_date']),
                                     'note': x['note'],
                                     } for x in a['exposures']])],
                     })
@@ -777,7 +777,7 @@ class MemberFile(Model):
                     'member': member.id,
                     'year': d['year'],
                     'version': d['version'],
-                    'reference_date': _parse_date(d['reference_date']),
+                    'reference_date': parse_iso_date(d['reference_date']),
                     'lines': [('create', [{
                                     'employee': employees[l['employee']].id,
                                     'establishment': (
@@ -786,7 +786,7 @@ class MemberFile(Model):
                                         if l['establishment_siret']
                                         else None),
                                     'assignment': assignment_of(
-                                        l, _parse_date(d['reference_date'])),
+                                        l, parse_iso_date(d['reference_date'])),
                                     'job': code('pcs_ese', l['pcs_ese_code']),
                                     'category': code(
                                         'category', l['category_code']),
@@ -799,7 +799,7 @@ class MemberFile(Model):
         for d, declaration in zip(items, created):
             args.extend(([declaration], {
                         'state': d['state'],
-                        'validation_date': _parse_date(d['validation_date']),
+                        'validation_date': parse_iso_date(d['validation_date']),
                         'count_sig': d['counts']['SIG'],
                         'count_sia': d['counts']['SIA'],
                         'count_sir': d['counts']['SIR'],

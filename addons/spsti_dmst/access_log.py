@@ -15,6 +15,7 @@ KINDS = [
     ('read', "Read"),
     ('export', "Export"),
     ('print', "Print"),
+    ('import', "Received from another service"),
     ('emergency', "Emergency access"),
     ]
 

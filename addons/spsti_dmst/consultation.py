@@ -55,9 +55,12 @@ class Consultation(
         'spsti.visit.type', "Visit Type", required=True,
         ondelete='RESTRICT', states=_draft)
     professional = fields.Many2One(
-        'spsti.professional', "Professional", required=True,
-        ondelete='RESTRICT', states=_draft,
-        domain=[('health_professional', '=', True)])
+        'spsti.professional', "Professional", ondelete='RESTRICT',
+        domain=[('health_professional', '=', True)],
+        states={
+            'readonly': Eval('state') != 'draft',
+            'required': ~Bool(Eval('origin_service')),
+            })
     date = fields.Date("Date", required=True, states=_draft)
     mode = fields.Selection(MODES, "Mode", required=True, states=_draft)
 
@@ -111,6 +114,17 @@ class Consultation(
         "Next Visit", states=_draft,
         help="Periodicity told to the employee and the employer, e.g. "
         "\"dans 5 ans au plus tard\".")
+
+    origin_service = fields.Char(
+        "Received From", readonly=True,
+        help="The service that recorded this consultation, for a file "
+        "received from another service.")
+    origin_professional = fields.Char(
+        "Professional of the Service", readonly=True)
+    origin_profession = fields.Char(
+        "Profession of the Professional", readonly=True)
+    origin_doctor = fields.Boolean(
+        "By a Doctor of the Service", readonly=True)
 
     delegated = fields.Boolean(
         "Delegated", readonly=True,
@@ -186,6 +200,14 @@ class Consultation(
     def on_change_request(self):
         if self.request:
             self.visit_type = self.request.visit_type
+
+    def origin_professional_values(self):
+        "Who saw the employee at the service the file comes from."
+        return [
+            ('name', self.origin_professional),
+            ('profession', self.origin_profession),
+            ('doctor', bool(self.origin_doctor)),
+            ]
 
     def get_rec_name(self, name):
         return (f'{self.visit_type.rec_name} '

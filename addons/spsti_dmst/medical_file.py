@@ -142,8 +142,11 @@ class MedicalFile(MedicalRecordMixin, ModelSQL, ModelView):
     def get_or_create(cls, employees):
         "The files of employees (same order), created where missing."
         ids = [e.id for e in employees]
-        files = {f.employee.id: f for f in cls.search(
-                [('employee', 'in', ids)])}
+        # Whoever may create a file must not create a second one because
+        # the first is out of their scope.
+        with without_check_access():
+            files = {f.employee.id: cls(f.id) for f in cls.search(
+                    [('employee', 'in', ids)])}
         missing = [i for i in dict.fromkeys(ids) if i not in files]
         for file in cls.create([{'employee': i} for i in missing]):
             files[file.employee.id] = file
