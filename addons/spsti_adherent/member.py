@@ -103,7 +103,8 @@ class Member(Workflow, ModelSQL, ModelView):
             }
         cls._buttons.update({
                 'request': {
-                    'invisible': ~Eval('state').in_(['prospect', 'struck_off']),
+                    'invisible': ~Eval('state').in_(
+                        ['prospect', 'struck_off']),
                     'icon': 'tryton-forward',
                     'depends': ['state'],
                     },
@@ -182,8 +183,9 @@ class Member(Workflow, ModelSQL, ModelView):
     def search_declaration_overdue(cls, name, clause):
         _, operator, value = clause
         positive = (operator == '=') == bool(value)
+        Declaration = Pool().get('spsti.declaration')
         return [('id', 'in' if positive else 'not in', [
-                    d.member.id for d in Pool().get('spsti.declaration').search(
+                    d.member.id for d in Declaration.search(
                         [('overdue', '=', True)])])]
 
     @classmethod

@@ -410,7 +410,8 @@ class MemberFile(Model):
             if key in seen:
                 errors.append(gettext(
                         'spsti_adherent.msg_portability_duplicate',
-                        path=json_path(['member', 'declarations', i, 'version']),
+                        path=json_path(
+                            ['member', 'declarations', i, 'version']),
                         value='%s v%s' % key))
             seen.add(key)
 
@@ -785,8 +786,8 @@ class MemberFile(Model):
                                             l['establishment_siret']].id
                                         if l['establishment_siret']
                                         else None),
-                                    'assignment': assignment_of(
-                                        l, parse_iso_date(d['reference_date'])),
+                                    'assignment': assignment_of(l,
+                                        parse_iso_date(d['reference_date'])),
                                     'job': code('pcs_ese', l['pcs_ese_code']),
                                     'category': code(
                                         'category', l['category_code']),
@@ -799,7 +800,8 @@ class MemberFile(Model):
         for d, declaration in zip(items, created):
             args.extend(([declaration], {
                         'state': d['state'],
-                        'validation_date': parse_iso_date(d['validation_date']),
+                        'validation_date': parse_iso_date(
+                            d['validation_date']),
                         'count_sig': d['counts']['SIG'],
                         'count_sia': d['counts']['SIA'],
                         'count_sir': d['counts']['SIR'],
