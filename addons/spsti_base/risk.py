@@ -5,7 +5,7 @@ from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from .csv_import import CharColumn, SelectionColumn
+from .csv_import import CharColumn, IntegerColumn, SelectionColumn
 from .thesaurus import ThesaurusMixin
 
 
@@ -33,6 +33,15 @@ class Risk(ThesaurusMixin, ModelSQL, ModelView):
             ], "Kind")
     legal_reference = fields.Char(
         "Legal Reference", help="Article of the Code du travail or decree.")
+    retention_years = fields.Integer(
+        "Medical File Retention (years)",
+        domain=['OR',
+            ('retention_years', '=', None),
+            ('retention_years', '>=', 10)],
+        help="Years the medical files of the exposed employees are kept "
+        "after the end of the exposure (e.g. 50 for CMR agents, asbestos, "
+        "ionising radiation); empty: that of the parent risk, else the "
+        "general retention after the last visit.")
     follow_up_category = fields.Function(fields.Many2One(
             'spsti.follow_up.category', "Implied Follow-up",
             help="The follow-up category this exposure implies today, "
@@ -44,6 +53,7 @@ class Risk(ThesaurusMixin, ModelSQL, ModelView):
         return super()._csv_columns() | {
             'kind': SelectionColumn('kind'),
             'legal_reference': CharColumn('legal_reference'),
+            'retention_years': IntegerColumn('retention_years'),
             }
 
     @classmethod

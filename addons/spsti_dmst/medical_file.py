@@ -11,10 +11,20 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.pool import Pool
+from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import StateAction, Wizard
 
+from .retention import retention_dates
+
+FILE_STATES = [
+    ('open', "Open"),
+    ('archived', "Archived"),
+    ('purged', "Purged"),
+    ]
+# What may change on a file that is no longer open.
+ARCHIVE_FIELDS = {'state', 'archive_date', 'retention_until'}
 CIM10 = re.compile(r'^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$')
 # The calls of the client that return the content of records: they run in
 # a read-write transaction to write the access log.
@@ -84,6 +94,34 @@ class MedicalRecordMixin:
         return super().read(ids, fields_names)
 
     @classmethod
+    def create(cls, vlist):
+        "No record is added to a file that is no longer open."
+        if cls.file_column != 'id':
+            MedicalFile = Pool().get('spsti.dmst')
+            MedicalFile.check_open(list({v[cls.file_column] for v in vlist
+                        if v.get(cls.file_column)}))
+        return super().create(vlist)
+
+    @classmethod
+    def delete(cls, records):
+        "Users do not delete records of a file that is no longer open."
+        if cls.file_column != 'id' and Transaction().check_access:
+            MedicalFile = Pool().get('spsti.dmst')
+            MedicalFile.check_open(
+                list(cls.medical_file_ids([r.id for r in records])))
+        super().delete(records)
+
+    @classmethod
+    def write(cls, *args):
+        if cls.file_column != 'id':
+            MedicalFile = Pool().get('spsti.dmst')
+            actions = iter(args)
+            MedicalFile.check_open(list(set().union(*(
+                            cls.medical_file_ids([r.id for r in records])
+                            for records, _ in zip(actions, actions)))))
+        super().write(*args)
+
+    @classmethod
     def export_data(cls, records, fields_names, header=False):
         cls.audit([r.id for r in records], 'export')
         return super().export_data(records, fields_names, header=header)
@@ -115,6 +153,13 @@ class MedicalFile(MedicalRecordMixin, ModelSQL, ModelView):
         "service.")
     consultations = fields.One2Many(
         'spsti.dmst.consultation', 'file', "Consultations", readonly=True)
+    state = fields.Selection(FILE_STATES, "State", required=True,
+        readonly=True, sort=False)
+    archive_date = fields.Date("Archive Date", readonly=True)
+    retention_until = fields.Date(
+        "Kept Until", readonly=True,
+        help="Computed when the file is archived, from the last visit and "
+        "the exposures of the employee.")
     vaccinations = fields.One2Many(
         'spsti.dmst.vaccination', 'file', "Vaccinations")
     pathologies = fields.One2Many(
@@ -129,6 +174,27 @@ class MedicalFile(MedicalRecordMixin, ModelSQL, ModelView):
                 'spsti_dmst.msg_dmst_employee_unique'),
             ]
         cls._order = [('employee', 'ASC'), ('id', 'ASC')]
+        cls._sql_indexes.add(
+            Index(t, (t.retention_until, Index.Range()),
+                where=t.state == 'archived'))
+        cls._buttons.update({
+                'archive': {
+                    'invisible': Eval('state') != 'open',
+                    'depends': ['state'],
+                    },
+                'reopen': {
+                    'invisible': Eval('state') != 'archived',
+                    'depends': ['state'],
+                    },
+                'purge': {
+                    'invisible': Eval('state') != 'archived',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'open'
 
     @classmethod
     def default_opening_date(cls):
@@ -151,6 +217,86 @@ class MedicalFile(MedicalRecordMixin, ModelSQL, ModelView):
         for file in cls.create([{'employee': i} for i in missing]):
             files[file.employee.id] = file
         return [files[i] for i in ids]
+
+    @classmethod
+    def write(cls, *args):
+        "A file no longer open is read-only."
+        actions = iter(args)
+        for files, values in zip(actions, actions):
+            if values.keys() - ARCHIVE_FIELDS:
+                cls.check_open(files)
+        super().write(*args)
+
+    @classmethod
+    def check_open(cls, files):
+        with without_check_access():
+            for file in cls.browse(files):
+                if file.state != 'open':
+                    raise AccessError(gettext(
+                            'spsti_dmst.msg_dmst_not_open',
+                            file=file.rec_name))
+
+    @classmethod
+    @ModelView.button
+    def archive(cls, files):
+        """Archiver: the employee is no longer followed; the file becomes
+        read-only and is kept until its retention date."""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        today = Date.today()
+        with without_check_access():
+            files = cls.browse(files)
+            dates = retention_dates(files, today)
+        args = [x for f in files if f.state == 'open'
+            for x in ([f], {
+                    'state': 'archived',
+                    'archive_date': today,
+                    'retention_until': dates[f.id],
+                    })]
+        if args:
+            cls.write(*args)
+
+    @classmethod
+    @ModelView.button
+    def reopen(cls, files):
+        "The employee is followed again."
+        cls.write([f for f in files if f.state == 'archived'], {
+                'state': 'open',
+                'archive_date': None,
+                'retention_until': None,
+                })
+
+    @classmethod
+    @ModelView.button
+    def purge(cls, files):
+        """Purger, by decision of the staff once the retention is over:
+        the health content is deleted; the file keeps the identity of the
+        employee and its access log."""
+        pool = Pool()
+        Consultation = pool.get('spsti.dmst.consultation')
+        Vaccination = pool.get('spsti.dmst.vaccination')
+        Pathology = pool.get('spsti.dmst.pathology')
+        Date = pool.get('ir.date')
+        today = Date.today()
+        for file in files:
+            if (file.state != 'archived'
+                    or not file.retention_until
+                    or file.retention_until >= today):
+                raise AccessError(gettext(
+                        'spsti_dmst.msg_dmst_purge_early',
+                        file=file.rec_name,
+                        date=file.retention_until or ''))
+        ids = [f.id for f in files]
+        with without_check_access():
+            Consultation.delete(Consultation.search([('file', 'in', ids)]))
+            Vaccination.delete(Vaccination.search([('file', 'in', ids)]))
+            Pathology.delete(Pathology.search([('file', 'in', ids)]))
+            super().write(files, {
+                    'state': 'purged',
+                    'occupational_history': None,
+                    'medical_history': None,
+                    'notes': None,
+                    })
 
     @classmethod
     def user_teams(cls):
