@@ -94,12 +94,16 @@ class MedicalRecordMixin:
         return super().read(ids, fields_names)
 
     @classmethod
+    def values_file_ids(cls, vlist):
+        "The ids of the medical files of the values of records to create."
+        return {v[cls.file_column] for v in vlist if v.get(cls.file_column)}
+
+    @classmethod
     def create(cls, vlist):
         "No record is added to a file that is no longer open."
         if cls.file_column != 'id':
             MedicalFile = Pool().get('spsti.dmst')
-            MedicalFile.check_open(list({v[cls.file_column] for v in vlist
-                        if v.get(cls.file_column)}))
+            MedicalFile.check_open(list(cls.values_file_ids(vlist)))
         return super().create(vlist)
 
     @classmethod
@@ -164,6 +168,10 @@ class MedicalFile(MedicalRecordMixin, ModelSQL, ModelView):
         'spsti.dmst.vaccination', 'file', "Vaccinations")
     pathologies = fields.One2Many(
         'spsti.dmst.pathology', 'file', "Pathologies")
+    pdp_cases = fields.One2Many(
+        'spsti.pdp.case', 'file', "Job Retention Cases", readonly=True)
+    pdp_scores = fields.One2Many(
+        'spsti.pdp.score', 'file', "Detection Scores", readonly=True)
 
     @classmethod
     def __setup__(cls):
@@ -188,6 +196,10 @@ class MedicalFile(MedicalRecordMixin, ModelSQL, ModelView):
                     },
                 'purge': {
                     'invisible': Eval('state') != 'archived',
+                    'depends': ['state'],
+                    },
+                'score_pdp': {
+                    'invisible': Eval('state') != 'open',
                     'depends': ['state'],
                     },
                 })
@@ -255,6 +267,12 @@ class MedicalFile(MedicalRecordMixin, ModelSQL, ModelView):
                     })]
         if args:
             cls.write(*args)
+
+    @classmethod
+    @ModelView.button
+    def score_pdp(cls, files):
+        "Score the risk of job loss with the active detection methods."
+        Pool().get('spsti.pdp.score').score_latest(files)
 
     @classmethod
     @ModelView.button
