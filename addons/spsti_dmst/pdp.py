@@ -40,7 +40,8 @@ INPUTS = [
     ('age', "Age (years)"),
     ('stoppage_days_12m', "Days of work stoppage over 12 months"),
     ('stoppages_12m', "Work stoppages over 12 months"),
-    ('restrictions_5y', "Opinions with restrictions or unfitness over 5 years"),
+    ('restrictions_5y',
+        "Opinions with restrictions or unfitness over 5 years"),
     ('pathologies', "Pathologies in progress"),
     ('sir_exposures', "Exposures of reinforced follow-up in force"),
     ]
