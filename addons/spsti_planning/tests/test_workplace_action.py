@@ -97,6 +97,8 @@ class SpstiWorkplaceActionTestCase(unittest.TestCase):
         Slot = pool.get('spsti.slot')
         WorkplaceAction = pool.get('spsti.workplace_action')
         Report = pool.get('spsti.slot.convocation.employee', type='report')
+        Action = pool.get('ir.action.act_window')
+        ModelData = pool.get('ir.model.data')
         org, nurse, _, _ = setup_agenda()
         member, _ = create_member("Scierie Dupont", 301)
         action = create_action(
@@ -116,6 +118,22 @@ class SpstiWorkplaceActionTestCase(unittest.TestCase):
             WorkplaceAction.plan([empty])
         WorkplaceAction.cancel([empty])
         self.assertEqual(empty.state, 'cancelled')
+
+        # The history of the actions from a member, a site, an employee.
+        assignment = create_requests(1)[0].assignment
+        site, employee = assignment.establishment, assignment.employee
+        study = create_action(site.member, [nurse], utc(17), utc(18),
+            establishment=site.id, employees=[('add', [employee.id])])
+        for model, records in [
+                ('member', [site.member]),
+                ('establishment', [site]),
+                ('employee', [employee])]:
+            act = Action(ModelData.get_id(
+                    'spsti_planning', f'act_workplace_action_relate_{model}'))
+            domain = PYSONDecoder(
+                {'active_ids': [r.id for r in records]}).decode(
+                act.pyson_domain)
+            self.assertEqual(WorkplaceAction.search(domain), [study], model)
 
     @with_transaction()
     def test_action_access(self):
