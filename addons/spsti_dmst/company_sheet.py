@@ -341,28 +341,6 @@ class CompanySheetRisk(ModelSQL, ModelView):
         return 'observed'
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'spsti.adherent.configuration'
-    company_sheet_first_months = fields.Integer(
-        "First Company Sheet (months)", required=True,
-        domain=[('company_sheet_first_months', '>', 0)],
-        help="Months after the membership within which the first company "
-        "risk sheet is due.")
-    company_sheet_renewal_years = fields.Integer(
-        "Company Sheet Renewal (years)", required=True,
-        domain=[('company_sheet_renewal_years', '>', 0)],
-        help="Years after which the company risk sheet is renewed at the "
-        "latest (4 since the 2024 programme; 5 in the 2019 specification).")
-
-    @classmethod
-    def default_company_sheet_first_months(cls):
-        return 12
-
-    @classmethod
-    def default_company_sheet_renewal_years(cls):
-        return 4
-
-
 class Establishment(metaclass=PoolMeta):
     __name__ = 'spsti.establishment'
     company_sheet_due = fields.Function(

@@ -162,26 +162,11 @@ class CaseParty(ModelSQL):
         'party.party', "Partner", required=True, ondelete='RESTRICT')
 
 
-class Decision(MedicalRecordMixin, ModelSQL, ModelView):
-    "Décision de la cellule PDP on a case."
-    __name__ = 'spsti.pdp.decision'
-    __string__ = "Job Retention Cell Decision"
-    case = fields.Many2One(
-        'spsti.pdp.case', "Case", required=True, ondelete='CASCADE')
-    file = fields.Function(
-        fields.Many2One('spsti.dmst', "Medical File"), 'get_file')
-    date = fields.Date("Date", required=True)
-    decision = fields.Text("Decision", required=True)
+class CaseRecordMixin(MedicalRecordMixin):
+    "A record of a job retention case: health data of the case's file."
+    __slots__ = ()
     file_column = 'case'
     file_path = 'case.file'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls._order = [('date', 'DESC'), ('id', 'DESC')]
-
-    def get_file(self, name):
-        return self.case.file.id
 
     @classmethod
     def medical_file_ids(cls, ids):
@@ -194,7 +179,22 @@ class Decision(MedicalRecordMixin, ModelSQL, ModelView):
         return Case.medical_file_ids(super().values_file_ids(vlist))
 
 
-class Action(sequence_ordered(), MedicalRecordMixin, ModelSQL, ModelView):
+class Decision(CaseRecordMixin, ModelSQL, ModelView):
+    "Décision de la cellule PDP on a case."
+    __name__ = 'spsti.pdp.decision'
+    __string__ = "Job Retention Cell Decision"
+    case = fields.Many2One(
+        'spsti.pdp.case', "Case", required=True, ondelete='CASCADE')
+    date = fields.Date("Date", required=True)
+    decision = fields.Text("Decision", required=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('date', 'DESC'), ('id', 'DESC')]
+
+
+class Action(sequence_ordered(), CaseRecordMixin, ModelSQL, ModelView):
     "Action of the individual accompaniment plan."
     __name__ = 'spsti.pdp.action'
     __string__ = "Accompaniment Plan Action"
@@ -206,18 +206,6 @@ class Action(sequence_ordered(), MedicalRecordMixin, ModelSQL, ModelView):
         "partner…")
     due_date = fields.Date("Due Date")
     done_date = fields.Date("Done")
-    file_column = 'case'
-    file_path = 'case.file'
-
-    @classmethod
-    def medical_file_ids(cls, ids):
-        Case = Pool().get('spsti.pdp.case')
-        return Case.medical_file_ids(super().medical_file_ids(ids))
-
-    @classmethod
-    def values_file_ids(cls, vlist):
-        Case = Pool().get('spsti.pdp.case')
-        return Case.medical_file_ids(super().values_file_ids(vlist))
 
 
 class ScoreMethod(ModelSQL, ModelView):

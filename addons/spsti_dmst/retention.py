@@ -4,8 +4,7 @@ from dateutil.relativedelta import relativedelta
 from sql.aggregate import Max
 
 from trytond.backend import MAX_QUERY_PARAMS
-from trytond.model import fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
@@ -61,16 +60,3 @@ def retention_dates(files, today):
             result[file] = max(result[file],
                 end + relativedelta(years=risk_years[risk]))
     return result
-
-
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'spsti.adherent.configuration'
-    dmst_retention_years = fields.Integer(
-        "Medical File Retention (years)", required=True,
-        domain=[('dmst_retention_years', '>=', 10)],
-        help="Years a medical file is kept after the last visit; longer "
-        "after an exposure whose risk sets it.")
-
-    @classmethod
-    def default_dmst_retention_years(cls):
-        return 20
