@@ -15,7 +15,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.report import Report
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 STATES = [
     ('draft', "Draft"),
@@ -233,6 +233,33 @@ class CompanySheet(Workflow, ModelSQL, ModelView):
             headcount, sir = sheet.workforce_figures()
             # Still a draft: the transition writes the state afterwards.
             cls.write([sheet], {'headcount': headcount, 'sir_declared': sir})
+        cls.apply_observed_exposures(sheets)
+
+    @classmethod
+    def apply_observed_exposures(cls, sheets):
+        """The risks the team observed become exposures (observed by the
+        team, from the date of the sheet) of the assignments they name,
+        where the assignment does not carry the risk on that date; the
+        follow-up categories are computed again."""
+        Exposure = Pool().get('spsti.assignment.exposure')
+        vlist = []
+        for sheet in sheets:
+            for line in sheet.risks:
+                if line.source != 'observed':
+                    continue
+                for assignment in line.assignments:
+                    if line.risk not in assignment.risks_at(sheet.date):
+                        vlist.append({
+                                'assignment': assignment.id,
+                                'risk': line.risk.id,
+                                'source': 'team',
+                                'start_date': sheet.date,
+                                'note': sheet.rec_name,
+                                })
+        # The team's observation updates the workforce data whoever
+        # validates it.
+        with without_check_access():
+            Exposure.create(vlist)
 
     def workforce_figures(self):
         "The assignments in force on the date and those in SIR."
@@ -326,6 +353,13 @@ class CompanySheetRisk(ModelSQL, ModelView):
             ('observed', "Observed by the team"),
             ], "Source", required=True)
     workstations = fields.Char("Workstations Concerned")
+    assignments = fields.Many2Many(
+        'spsti.company_sheet.risk-spsti.assignment', 'line', 'assignment',
+        "Assignments Exposed",
+        domain=[('establishment', '=', Eval('_parent_sheet', {}).get(
+                    'establishment', -1))],
+        help="Validating the sheet adds the risks observed by the team to "
+        "the exposures of these assignments.")
     prevention = fields.Text(
         "Prevention in Place", help="Collective and individual protection, "
         "training and information.")
@@ -339,6 +373,16 @@ class CompanySheetRisk(ModelSQL, ModelView):
     @classmethod
     def default_source(cls):
         return 'observed'
+
+
+class CompanySheetRiskAssignment(ModelSQL):
+    __name__ = 'spsti.company_sheet.risk-spsti.assignment'
+    __string__ = "Company Sheet Risk - Assignment"
+    line = fields.Many2One(
+        'spsti.company_sheet.risk', "Risk", required=True,
+        ondelete='CASCADE')
+    assignment = fields.Many2One(
+        'spsti.assignment', "Assignment", required=True, ondelete='CASCADE')
 
 
 class Establishment(metaclass=PoolMeta):

@@ -30,7 +30,7 @@ def setup_sheet():
                 'ir.model.data').get_id('spsti_base', 'category_sir')
             assignment.override_reason = "Exposition à l'amiante"
             assignment.save()
-    risk, = Risk.search([], limit=1)
+    risk, = Risk.search([('code', '=', 'PHYS.BRUIT')])
     sheet, = Sheet.create([{
                 'establishment': establishment.id,
                 'date': dt.date(2025, 6, 2),
@@ -41,6 +41,8 @@ def setup_sheet():
                                 'source': 'observed',
                                 'workstations': "Scie de tête",
                                 'prevention': "Bouchons moulés",
+                                'assignments': [
+                                    ('add', [assignment.id])],
                                 }])],
                 'duerp': True,
                 'duerp_with_employees': True,
@@ -67,6 +69,13 @@ class SpstiCompanySheetTestCase(unittest.TestCase):
         Sheet.validate_sheet([sheet])
         self.assertEqual((sheet.state, sheet.headcount, sheet.sir_declared),
             ('validated', 2, 1))
+        # The noise the team observed is now an exposure of the post.
+        line, = sheet.risks
+        assignment, = line.assignments
+        exposure, = [e for e in assignment.exposures
+            if e.risk == line.risk]
+        self.assertEqual((exposure.source, exposure.start_date),
+            ('team', sheet.date))
         with self.assertRaisesRegex(AccessError, "new version"):
             Sheet.write([sheet], {'synthesis': "Corrigé"})
         action = Sheet.new_version([sheet])
