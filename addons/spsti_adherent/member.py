@@ -200,7 +200,7 @@ class Member(Workflow, ModelSQL, ModelView):
                 [m.id for m in members], MAX_QUERY_PARAMS):
             cursor.execute(*table.select(
                     table.member, Count(table.employee, distinct=True),
-                    where=table.member.in_(sub_ids)
+                    where=table.member.in_(list(sub_ids))
                     & (table.start_date <= today)
                     & ((table.end_date == None)  # noqa: E711
                         | (table.end_date >= today)),
