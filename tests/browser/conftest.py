@@ -32,14 +32,24 @@ def artefacts_dir():
 
 
 @pytest.fixture(scope='session')
-def product(tmp_path_factory):
-    """scripts/run on a fresh SQLite database in a temporary folder; yields
-    the URL once the web client answers, and the server's output."""
+def smtp():
+    "A real SMTP server that receives the mail the product sends."
+    from trytond.modules.spsti_portal.tests.tools import SMTPSink
+    sink = SMTPSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope='session')
+def product(tmp_path_factory, smtp):
+    """scripts/run on a fresh SQLite database in a temporary folder, its
+    mail sent to the smtp fixture; yields the URL once the web client
+    answers, the portal's URL and the server's output."""
     db_dir = tmp_path_factory.mktemp('run')
     port = free_port()
     log_path = artefacts_dir() / 'run.log'
     env = dict(os.environ, SPSTI_DB='spsti_ui', SPSTI_DB_DIR=str(db_dir),
-        SPSTI_PORT=str(port))
+        SPSTI_PORT=str(port), TRYTOND_EMAIL__URI=smtp.uri)
     with open(log_path, 'wb') as log:
         process = subprocess.Popen(
             [str(ROOT / 'scripts' / 'run'), '--members', '5',
@@ -63,7 +73,8 @@ def product(tmp_path_factory):
                 pytest.fail("the web client did not answer in time:\n"
                     + log_path.read_text()[-5000:])
             time.sleep(1)
-        yield {'url': url, 'log': log_path}
+        yield {'url': url, 'portal': f'{url}spsti_ui/portal/',
+            'log': log_path}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

@@ -1,0 +1,580 @@
+"""The portal's pages, served by trytond's own WSGI application under
+/<database>/portal/ beside the web client's JSON-RPC: one server, one
+database pool, the same gunicorn workers in production.
+
+Portal users are web users, not ERP users: the pages run as the root user
+and every query is limited to what the signed-in web user may see (the
+members it has access to with the right profile, or its own employee).
+Forms carry a CSRF token (double-submit cookie); the session cookie is
+HttpOnly, Secure and SameSite=Lax, and the session expires after
+`[session] web_timeout` seconds without activity."""
+import datetime as dt
+import hmac
+import os
+import secrets
+from functools import wraps
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+import trytond.config as config
+from trytond.exceptions import RateLimitException, UserError
+from trytond.i18n import gettext
+from trytond.protocols.wrappers import (
+    HTTPStatus, Response, abort, redirect, with_pool, with_transaction)
+from trytond.modules.spsti_planning.slot import timezone, to_local
+from trytond.transaction import Transaction
+from trytond.wsgi import app
+
+from .member_access import PROFILES
+
+SESSION_COOKIE = 'spsti_portal_session'
+CSRF_COOKIE = 'spsti_portal_csrf'
+PAGE_SIZE = 50
+# Visit requests the employer and the employee may ask for (visit type
+# codes); the others are set by the due dates or by the doctor.
+EMPLOYER_VISIT_TYPES = ['DEMANDE', 'REPRISE']
+EMPLOYEE_VISIT_TYPES = ['DEMANDE', 'PREREPRISE']
+SECURITY_HEADERS = {
+    'Content-Security-Policy': (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'; form-action 'self'"),
+    'X-Frame-Options': 'DENY',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'same-origin',
+    'Cache-Control': 'no-store',
+    }
+
+templates = Environment(
+    loader=FileSystemLoader(os.path.join(os.path.dirname(__file__),
+            'templates')),
+    autoescape=select_autoescape(['html']))
+templates.filters['day'] = lambda d: d.strftime('%d/%m/%Y') if d else ''
+templates.filters['localtime'] = lambda value: to_local(
+    value, timezone()).strftime('%d/%m/%Y à %H:%M') if value else ''
+templates.filters['label'] = lambda record, field: dict(
+    record.fields_get([field])[field]['selection']).get(
+    getattr(record, field), '')
+templates.filters['amount'] = lambda a: (
+    f'{a:,.2f} €'.replace(',', '\u202f').replace('.', ',')
+    if a is not None else '')
+
+
+class Page:
+    "What a portal handler knows of the request."
+
+    def __init__(self, request, pool, database_name):
+        self.request = request
+        self.pool = pool
+        self.base = f'/{database_name}/portal'
+        self.user = None
+        self.session = request.cookies.get(SESSION_COOKIE)
+        self.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_hex(32)
+        self.messages = []
+
+    def url(self, path='', **params):
+        url = self.base + path
+        if params:
+            url += '?' + urlencode({k: v for k, v in params.items()
+                    if v not in (None, '')})
+        return url
+
+    def render(self, template, status=HTTPStatus.OK, **values):
+        html = templates.get_template(template).render(
+            page=self, user=self.user, **values)
+        response = Response(html, status=status,
+            content_type='text/html; charset=utf-8')
+        return self.finish(response)
+
+    def redirect(self, path, **params):
+        return self.finish(redirect(self.url(path, **params), code=303))
+
+    def file(self, content, filename, mimetype='application/pdf'):
+        response = Response(bytes(content), content_type=mimetype)
+        response.headers['Content-Disposition'] = (
+            f'attachment; filename="{filename}"')
+        return self.finish(response)
+
+    def finish(self, response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if self.request.cookies.get(CSRF_COOKIE) != self.csrf:
+            self.set_cookie(response, CSRF_COOKIE, self.csrf, 'Strict')
+        return response
+
+    def set_cookie(self, response, name, value, samesite='Lax'):
+        response.set_cookie(name, value, path=self.base, httponly=True,
+            secure=config.getboolean(
+                'spsti_portal', 'secure_cookie', default=True),
+            samesite=samesite)
+
+    def check_csrf(self):
+        sent = self.request.form.get('csrf_token', '')
+        cookie = self.request.cookies.get(CSRF_COOKIE, '')
+        if not cookie or not hmac.compare_digest(sent, cookie):
+            abort(HTTPStatus.BAD_REQUEST,
+                gettext('spsti_portal.msg_csrf_invalid'))
+
+    def load_user(self):
+        Session = self.pool.get('web.user.session')
+        if self.session:
+            self.user = Session.get_user(self.session)
+            if self.user:
+                Session.reset(self.session)
+        return self.user
+
+    def param_int(self, name, default=None):
+        try:
+            return int(self.request.values.get(name, default))
+        except (TypeError, ValueError):
+            return default
+
+
+def portal_route(path, methods=('GET',), login=True):
+    """Register a portal page: a transaction as root in French, the signed-
+    in web user loaded (else redirect to the sign-in), CSRF checked on
+    POST, user errors shown on the page they came from."""
+    def decorator(func):
+        @app.route('/<database_name>/portal' + path, methods=list(methods))
+        @with_pool
+        @with_transaction(readonly=False, context={'language': 'fr'})
+        @wraps(func)
+        def wrapper(request, pool, **kwargs):
+            page = Page(request, pool, request.view_args['database_name'])
+            if request.method == 'POST':
+                page.check_csrf()
+            if not page.load_user() and login:
+                return page.redirect('/login')
+            # The service's company: its time zone, its invoices.
+            company = pool.get('company.company').search([], limit=1)
+            with Transaction().set_context(
+                    company=company[0].id if company else None):
+                return func(page, **kwargs)
+        return wrapper
+    return decorator
+
+
+def member_page(profile):
+    """A page of the employer space of a member, for users whose access to
+    it grants profile; others get 404 (nothing tells the member exists)."""
+    def decorator(func):
+        @wraps(func)
+        def wrapper(page, member, **kwargs):
+            access = page.user.member_access(member, profile)
+            if not access:
+                abort(HTTPStatus.NOT_FOUND)
+            page.access = access
+            page.member = access.member
+            return func(page, **kwargs)
+        return wrapper
+    return decorator
+
+
+def employee_page(func):
+    "A page of the employee space of the signed-in user."
+    @wraps(func)
+    def wrapper(page, **kwargs):
+        if not page.user.employee:
+            abort(HTTPStatus.NOT_FOUND)
+        page.employee = page.user.employee
+        return func(page, **kwargs)
+    return wrapper
+
+
+# Sign-in
+
+@portal_route('/login', methods=('GET', 'POST'), login=False)
+def login(page):
+    if page.user:
+        return page.redirect('/')
+    email = page.request.form.get('email', '').strip()
+    error = None
+    if page.request.method == 'POST':
+        User = page.pool.get('web.user')
+        try:
+            if page.request.form.get('action') == 'password':
+                user = User.authenticate(email,
+                    page.request.form.get('password', ''))
+                if user:
+                    return start_session(page, user)
+                error = gettext('spsti_portal.msg_login_failed')
+            else:
+                User.send_login_code(email)
+                return page.redirect('/login/code', email=email)
+        except RateLimitException:
+            error = gettext('spsti_portal.msg_rate_limited')
+    return page.render('login.html', email=email, error=error,
+        status=HTTPStatus.OK if not error else HTTPStatus.UNAUTHORIZED)
+
+
+@portal_route('/login/code', methods=('GET', 'POST'), login=False)
+def login_code(page):
+    email = page.request.values.get('email', '').strip()
+    error = None
+    if page.request.method == 'POST':
+        User = page.pool.get('web.user')
+        try:
+            user = User.authenticate_code(email,
+                page.request.form.get('code', ''))
+        except RateLimitException:
+            user, error = None, gettext('spsti_portal.msg_rate_limited')
+        if user:
+            return start_session(page, user)
+        error = error or gettext('spsti_portal.msg_code_invalid')
+    return page.render('login_code.html', email=email, error=error,
+        status=HTTPStatus.OK if not error else HTTPStatus.UNAUTHORIZED)
+
+
+def start_session(page, user):
+    page.user = user
+    response = page.redirect('/')
+    page.set_cookie(response, SESSION_COOKIE, user.new_session())
+    return response
+
+
+@portal_route('/logout', methods=('POST',))
+def logout(page):
+    page.pool.get('web.user.session').remove(page.session)
+    response = page.redirect('/login')
+    response.delete_cookie(SESSION_COOKIE, path=page.base)
+    return response
+
+
+@portal_route('/')
+def home(page):
+    accesses = page.user.active_member_accesses
+    if len(accesses) == 1 and not page.user.employee:
+        return page.redirect(f'/m/{accesses[0].member.id}/')
+    if not accesses and page.user.employee:
+        return page.redirect('/me')
+    return page.render('home.html', accesses=accesses)
+
+
+# Employer space
+
+@portal_route('/m/<int:member>/')
+@member_page(None)
+def member_home(page):
+    pool = page.pool
+    VisitRequest = pool.get('spsti.visit.request')
+    Invoice = pool.get('account.invoice')
+    CompanySheet = pool.get('spsti.company_sheet')
+    member = page.member
+    return page.render('member.html',
+        open_requests=VisitRequest.search_count(employer_requests(member)),
+        overdue_requests=VisitRequest.search_count(
+            employer_requests(member) + [('overdue', '=', True)]),
+        unpaid=sum(i.amount_to_pay for i in Invoice.search([
+                    ('party', '=', member.party.id),
+                    ('type', '=', 'out'),
+                    ('state', '=', 'posted'),
+                    ])),
+        sheets=CompanySheet.search([
+                ('establishment.member', '=', member.id),
+                ('state', '=', 'validated'),
+                ], order=[('date', 'DESC')]))
+
+
+@portal_route('/m/<int:member>/employees')
+@member_page('declaration')
+def member_employees(page):
+    Assignment = page.pool.get('spsti.assignment')
+    today = dt.date.today()
+    query = page.request.args.get('q', '').strip()
+    domain = [
+        ('member', '=', page.member.id),
+        ['OR', ('end_date', '=', None), ('end_date', '>=', today)],
+        ]
+    if query:
+        domain.append(('employee.rec_name', 'ilike', f'%{query}%'))
+    count = Assignment.search_count(domain)
+    number = max(1, page.param_int('page', 1))
+    assignments = Assignment.search(domain,
+        offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+        order=[('employee.last_name', 'ASC'), ('employee.first_name', 'ASC'),
+            ('id', 'ASC')])
+    return page.render('employees.html', assignments=assignments,
+        query=query, count=count, number=number,
+        pages=max(1, -(-count // PAGE_SIZE)))
+
+
+@portal_route('/m/<int:member>/visits', methods=('GET', 'POST'))
+@member_page('convocations')
+def member_visits(page):
+    pool = page.pool
+    VisitRequest = pool.get('spsti.visit.request')
+    Assignment = pool.get('spsti.assignment')
+    error = None
+    if page.request.method == 'POST':
+        assignments = Assignment.search([
+                ('id', '=', page.param_int('assignment')),
+                ('member', '=', page.member.id),
+                ])
+        visit_type = visit_type_of(page, EMPLOYER_VISIT_TYPES)
+        if not assignments or not visit_type:
+            abort(HTTPStatus.BAD_REQUEST)
+        try:
+            request_visit(page, assignments[0], visit_type, 'employer')
+            return page.redirect(f'/m/{page.member.id}/visits',
+                done='requested')
+        except UserError as e:
+            error = e.message
+    requests = VisitRequest.search(employer_requests(page.member), order=[('effective_due_date', 'ASC NULLS LAST'),
+            ('id', 'ASC')], limit=500)
+    assignment = None
+    if page.param_int('assignment'):
+        assignment = next(iter(Assignment.search([
+                        ('id', '=', page.param_int('assignment')),
+                        ('member', '=', page.member.id),
+                        ])), None)
+    return page.render('visits.html', requests=requests,
+        assignment=assignment, error=error,
+        visit_types=visit_types(page, EMPLOYER_VISIT_TYPES),
+        done=page.request.args.get('done'))
+
+
+@portal_route('/m/<int:member>/visits/<int:request_id>/<action>',
+    methods=('POST',))
+@member_page('convocations')
+def member_visit_action(page, request_id, action):
+    VisitRequest = page.pool.get('spsti.visit.request')
+    requests = VisitRequest.search(employer_requests(page.member)
+        + [('id', '=', request_id)])
+    if not requests or action not in {'cancel', 'reschedule'}:
+        abort(HTTPStatus.NOT_FOUND)
+    reason = page.request.form.get('reason', '').strip()
+    if not reason:
+        abort(HTTPStatus.BAD_REQUEST,
+            gettext('spsti_portal.msg_reason_required'))
+    request, = requests
+    reason = gettext('spsti_portal.msg_reason_employer', reason=reason)
+    if action == 'cancel':
+        # Only the employer's own requests: the regulatory visits stay due.
+        if request.origin != 'employer':
+            abort(HTTPStatus.FORBIDDEN)
+        VisitRequest.cancel(requests, reason=reason)
+    else:
+        reschedule(page, request, reason)
+    return page.redirect(f'/m/{page.member.id}/visits', done=action)
+
+
+@portal_route('/m/<int:member>/convocations/<int:slot_id>.pdf')
+@member_page('convocations')
+def member_convocation(page, slot_id):
+    Slot = page.pool.get('spsti.slot')
+    slots = Slot.search([
+            ('id', '=', slot_id),
+            ('request.member', '=', page.member.id),
+            ('request.origin', '!=', 'employee'),
+            ('state', '=', 'booked'),
+            ])
+    if not slots:
+        abort(HTTPStatus.NOT_FOUND)
+    return report(page, 'spsti.slot.convocation.employer', slots[0],
+        f'convocation-{slot_id}.pdf')
+
+
+@portal_route('/m/<int:member>/invoices')
+@member_page('billing')
+def member_invoices(page):
+    Invoice = page.pool.get('account.invoice')
+    invoices = Invoice.search([
+            ('party', '=', page.member.party.id),
+            ('type', '=', 'out'),
+            ('state', 'in', ['posted', 'paid']),
+            ], order=[('invoice_date', 'DESC'), ('id', 'DESC')], limit=200)
+    return page.render('invoices.html', invoices=invoices)
+
+
+@portal_route('/m/<int:member>/invoices/<int:invoice_id>.pdf')
+@member_page('billing')
+def member_invoice(page, invoice_id):
+    Invoice = page.pool.get('account.invoice')
+    invoices = Invoice.search([
+            ('id', '=', invoice_id),
+            ('party', '=', page.member.party.id),
+            ('type', '=', 'out'),
+            ('state', 'in', ['posted', 'paid']),
+            ])
+    if not invoices:
+        abort(HTTPStatus.NOT_FOUND)
+    invoice, = invoices
+    return report(page, 'spsti.invoice.facturx', invoice,
+        f'facture-{invoice.number}.pdf')
+
+
+@portal_route('/m/<int:member>/users', methods=('GET', 'POST'))
+@member_page('administrator')
+def member_users(page):
+    Access = page.pool.get('spsti.portal.member_access')
+    error = None
+    if page.request.method == 'POST':
+        form = page.request.form
+        try:
+            page.user.invite(page.member.id, form.get('email', ''),
+                [p for p in PROFILES if form.get(p)],
+                external=bool(form.get('external')))
+            return page.redirect(f'/m/{page.member.id}/users',
+                done='invited')
+        except UserError as e:
+            error = e.message
+    accesses = Access.search([('member', '=', page.member.id)],
+        order=[('web_user.email', 'ASC')])
+    return page.render('users.html', accesses=accesses, error=error,
+        profiles=PROFILES, done=page.request.args.get('done'))
+
+
+# Employee space
+
+@portal_route('/me', methods=('GET', 'POST'))
+@employee_page
+def employee_home(page):
+    pool = page.pool
+    VisitRequest = pool.get('spsti.visit.request')
+    Consultation = pool.get('spsti.dmst.consultation')
+    employee = page.employee
+    error = None
+    if page.request.method == 'POST':
+        assignments = [a for a in employee.assignments
+            if a.id == page.param_int('assignment')]
+        visit_type = visit_type_of(page, EMPLOYEE_VISIT_TYPES)
+        if not assignments or not visit_type:
+            abort(HTTPStatus.BAD_REQUEST)
+        try:
+            request_visit(page, assignments[0], visit_type, 'employee')
+            return page.redirect('/me', done='requested')
+        except UserError as e:
+            error = e.message
+    requests = VisitRequest.search([('employee', '=', employee.id)],
+        order=[('request_date', 'DESC'), ('id', 'DESC')])
+    opinions = Consultation.search([
+            ('file.employee', '=', employee.id),
+            ('state', '=', 'issued'),
+            ], order=[('date', 'DESC')])
+    today = dt.date.today()
+    return page.render('employee.html', employee=employee,
+        assignments=[a for a in employee.assignments
+            if not a.end_date or a.end_date >= today],
+        open_requests=[r for r in requests
+            if r.state in {'to_plan', 'planned'}],
+        history=[r for r in requests if r.state == 'done'],
+        opinions=opinions, error=error,
+        visit_types=visit_types(page, EMPLOYEE_VISIT_TYPES),
+        done=page.request.args.get('done'))
+
+
+@portal_route('/me/visits/<int:request_id>/reschedule', methods=('POST',))
+@employee_page
+def employee_reschedule(page, request_id):
+    VisitRequest = page.pool.get('spsti.visit.request')
+    requests = VisitRequest.search([
+            ('id', '=', request_id),
+            ('employee', '=', page.employee.id),
+            ('state', '=', 'planned'),
+            ])
+    reason = page.request.form.get('reason', '').strip()
+    if not requests:
+        abort(HTTPStatus.NOT_FOUND)
+    if not reason:
+        abort(HTTPStatus.BAD_REQUEST,
+            gettext('spsti_portal.msg_reason_required'))
+    reschedule(page, requests[0],
+        gettext('spsti_portal.msg_reason_employee', reason=reason))
+    return page.redirect('/me', done='reschedule')
+
+
+@portal_route('/me/convocations/<int:slot_id>.pdf')
+@employee_page
+def employee_convocation(page, slot_id):
+    Slot = page.pool.get('spsti.slot')
+    slots = Slot.search([
+            ('id', '=', slot_id),
+            ('request.employee', '=', page.employee.id),
+            ('state', '=', 'booked'),
+            ])
+    if not slots:
+        abort(HTTPStatus.NOT_FOUND)
+    return report(page, 'spsti.slot.convocation.employee', slots[0],
+        f'convocation-{slot_id}.pdf')
+
+
+@portal_route('/me/opinions/<int:consultation_id>.pdf')
+@employee_page
+def employee_opinion(page, consultation_id):
+    pool = page.pool
+    Consultation = pool.get('spsti.dmst.consultation')
+    AccessLog = pool.get('spsti.dmst.access_log')
+    consultations = Consultation.search([
+            ('id', '=', consultation_id),
+            ('file.employee', '=', page.employee.id),
+            ('state', '=', 'issued'),
+            ])
+    if not consultations:
+        abort(HTTPStatus.NOT_FOUND)
+    consultation, = consultations
+    AccessLog.record_portal([consultation.file.id], page.user,
+        gettext('spsti_portal.msg_access_opinion',
+            consultation=consultation.rec_name))
+    return report(page, 'spsti.dmst.consultation.outcome.employee',
+        consultation, f'avis-{consultation_id}.pdf')
+
+
+# Shared steps
+
+def employer_requests(member):
+    """The open visit requests an employer sees: not those the employee
+    asked for, which the employer is not told of (R4624-34)."""
+    return [
+        ('member', '=', member.id),
+        ('state', 'in', ['to_plan', 'planned']),
+        ('origin', '!=', 'employee'),
+        ]
+
+
+def visit_types(page, codes):
+    VisitType = page.pool.get('spsti.visit.type')
+    return VisitType.search([('code', 'in', codes)], order=[('code', 'ASC')])
+
+
+def visit_type_of(page, codes):
+    "The visit type posted, among those the portal user may ask for."
+    for visit_type in visit_types(page, codes):
+        if visit_type.id == page.param_int('visit_type'):
+            return visit_type
+
+
+def request_visit(page, assignment, visit_type, origin):
+    VisitRequest = page.pool.get('spsti.visit.request')
+    reason = page.request.form.get('reason', '').strip()
+    if not reason:
+        raise UserError(gettext('spsti_portal.msg_reason_required'))
+    return VisitRequest.create([{
+                'employee': assignment.employee.id,
+                'assignment': assignment.id,
+                'member': assignment.member.id,
+                'visit_type': visit_type.id,
+                'origin': origin,
+                'reason': gettext('spsti_portal.msg_request_reason',
+                    user=page.user.email, reason=reason),
+                'priority': '2' if visit_type.code == 'REPRISE' else '3',
+                }])
+
+
+def reschedule(page, request, reason):
+    """A planned visit goes back to be planned (its slot freed) with the
+    reason; the planning staff books another slot."""
+    VisitRequest = page.pool.get('spsti.visit.request')
+    if request.state == 'planned':
+        VisitRequest.to_plan([request])
+    VisitRequest.write([request], {'reschedule_reason': reason[:200]})
+
+
+def report(page, name, record, filename):
+    Report = page.pool.get(name, type='report')
+    ext, content, _, _ = Report.execute([record.id], {
+            'model': record.__name__, 'id': record.id, 'ids': [record.id]})
+    mimetype = 'application/pdf' if ext == 'pdf' else (
+        'application/octet-stream')
+    if ext != 'pdf':
+        filename = filename.rsplit('.', 1)[0] + '.' + ext
+    return page.file(content, filename, mimetype)

@@ -1,0 +1,118 @@
+"""The portal's accounts: one-time sign-in codes, employer accesses and
+their profiles, invitations."""
+import datetime as dt
+
+from trytond.exceptions import RateLimitException
+from trytond.modules.spsti_adherent.tests.tools import (
+    create_member, setup_referentials)
+from trytond.modules.spsti_base.tests.tools import untranslated_strings
+from trytond.modules.spsti_portal.exceptions import PortalError
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+
+from .tools import code_from, queued_mail
+
+
+class SpstiPortalTestCase(ModuleTestCase):
+    "Test spsti_portal module"
+    module = 'spsti_portal'
+
+    @with_transaction()
+    def test_login_code(self):
+        "A code signs in once, only its hash is kept, it expires"
+        pool = Pool()
+        User = pool.get('web.user')
+        LoginCode = pool.get('spsti.portal.login_code')
+        user, = User.create([{'email': 'rh@garage-martin.fr'}])
+        User.send_login_code(' RH@garage-martin.fr ')
+        code = code_from(queued_mail())
+        stored, = LoginCode.search([('web_user', '=', user.id)])
+        self.assertNotIn(code, stored.code_hash)
+        self.assertIsNone(User.authenticate_code('rh@garage-martin.fr',
+                f'{(int(code) + 1) % 10**6:06d}'))
+        self.assertEqual(
+            User.authenticate_code('rh@garage-martin.fr', code), user)
+        self.assertIsNone(
+            User.authenticate_code('rh@garage-martin.fr', code))
+
+        User.send_login_code('rh@garage-martin.fr')
+        code = code_from(queued_mail())
+        LoginCode.write(LoginCode.search([('used', '=', False)]), {
+                'expire': dt.datetime.now() - dt.timedelta(seconds=1)})
+        self.assertIsNone(
+            User.authenticate_code('rh@garage-martin.fr', code))
+
+    @with_transaction()
+    def test_login_code_wrong_attempts(self):
+        "A code is void after the configured wrong entries"
+        pool = Pool()
+        User = pool.get('web.user')
+        User.create([{'email': 'rh@garage-martin.fr'}])
+        User.send_login_code('rh@garage-martin.fr')
+        code = code_from(queued_mail())
+        wrong = f'{(int(code) + 1) % 10**6:06d}'
+        for _ in range(5):
+            User.authenticate_code('rh@garage-martin.fr', wrong)
+        self.assertIsNone(
+            User.authenticate_code('rh@garage-martin.fr', code))
+
+    @with_transaction()
+    def test_login_code_unknown_and_flood(self):
+        """An unknown address gets no mail and no error; codes to one
+        address are limited per hour"""
+        pool = Pool()
+        User = pool.get('web.user')
+        User.create([{'email': 'rh@garage-martin.fr'}])
+        User.send_login_code('nobody@example.org')
+        self.assertEqual(queued_mail(), [])
+        for _ in range(5):
+            User.send_login_code('rh@garage-martin.fr')
+        with self.assertRaises(RateLimitException):
+            User.send_login_code('rh@garage-martin.fr')
+        sent = queued_mail()
+        self.assertEqual(len(sent), 5)
+        self.assertEqual(sent[0]['To'], 'rh@garage-martin.fr')
+
+    @with_transaction()
+    def test_profiles_and_invitation(self):
+        """An administrator has every profile and invites; other profiles
+        grant only themselves; a struck-off member opens nothing"""
+        pool = Pool()
+        User = pool.get('web.user')
+        Access = pool.get('spsti.portal.member_access')
+        Member = pool.get('spsti.member')
+        setup_referentials()
+        member, _ = create_member("Garage Martin", 201)
+        other, _ = create_member("Boulangerie Petit", 202)
+        admin, = User.create([{'email': 'dirigeant@garage-martin.fr'}])
+        Access.create([{'web_user': admin.id, 'member': member.id,
+                    'administrator': True}])
+        accountant = admin.invite(member.id, 'Cabinet@Compta.fr',
+            ['billing'], external=True)
+        self.assertEqual(accountant.email, 'cabinet@compta.fr')
+        access = accountant.member_access(member.id)
+        self.assertEqual(access.profiles, ['billing'])
+        self.assertTrue(access.external)
+        self.assertEqual(access.invited_by, admin)
+        self.assertIsNone(accountant.member_access(member.id, 'declaration'))
+        self.assertEqual(admin.member_access(member.id).profiles,
+            ['administrator', 'billing', 'declaration', 'convocations'])
+        with self.assertRaisesRegex(PortalError, "Garage Martin"):
+            accountant.invite(member.id, 'x@compta.fr', ['billing'])
+        with self.assertRaisesRegex(PortalError, "Boulangerie Petit"):
+            admin.invite(other.id, 'x@compta.fr', ['billing'])
+        # Inviting again updates the profiles, no second access.
+        admin.invite(member.id, 'cabinet@compta.fr', ['billing',
+                'declaration'])
+        self.assertEqual(Access.search_count(
+                [('web_user', '=', accountant.id)]), 1)
+        Member.write([member], {'state': 'struck_off'})
+        self.assertIsNone(User(admin.id).member_access(member.id))
+
+    @with_transaction()
+    def test_translations(self):
+        "Every string of the module is translated in French"
+        self.assertEqual(untranslated_strings('spsti_portal'), [])
+
+
+del ModuleTestCase

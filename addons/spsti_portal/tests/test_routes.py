@@ -1,0 +1,413 @@
+"""The portal's pages through trytond's WSGI application: sign-in by code
+and password, sessions, CSRF, what each profile and the employee see, and
+what they may do."""
+import datetime as dt
+import re
+
+import facturx
+
+import trytond.config as config
+from trytond.modules.spsti_facturation.tests.tools import (
+    billing_run, member_with_workers, setup_billing, validated_declarations)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME, RouteTestCase
+from trytond.transaction import Transaction, TransactionError
+
+from .tools import SMTPSink
+
+ADMIN = 'dirigeant@garage-martin.fr'
+ACCOUNTANT = 'cabinet@compta.fr'
+EMPLOYEE = 'salarie0@garage-martin.fr'
+PASSWORD = 'Portail-2026!'
+BASE = 'https://localhost'
+
+
+def next_monday():
+    today = dt.date.today()
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
+class SpstiPortalRouteTestCase(RouteTestCase):
+    "Test the pages of spsti_portal"
+    module = 'spsti_portal'
+    # The portal speaks French: its messages come from locale/fr.po.
+    language = 'fr'
+
+    @classmethod
+    def setUpClass(cls):
+        cls.smtp = SMTPSink().start()
+        cls._email_uri = config.get('email', 'uri')
+        config.set('email', 'uri', cls.smtp.uri)
+        super().setUpClass()
+        # As with_transaction does: start again with the tables to lock.
+        extras = {}
+        while True:
+            with Transaction().start(DB_NAME, 1, **extras) as transaction:
+                try:
+                    cls.create_data()
+                    break
+                except TransactionError as e:
+                    transaction.rollback()
+                    e.fix(extras)
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        config.set('email', 'uri', cls._email_uri)
+        cls.smtp.stop()
+
+    @classmethod
+    def create_data(cls):
+        """Two members billed for the year; at the first one, an employee
+        with a visit booked next Monday and an issued opinion, another
+        who asked for a visit himself; its administrator, its accountant
+        (billing only) and the first employee have portal accounts."""
+        pool = Pool()
+        User = pool.get('web.user')
+        Access = pool.get('spsti.portal.member_access')
+        VisitRequest = pool.get('spsti.visit.request')
+        VisitType = pool.get('spsti.visit.type')
+        WorkTime = pool.get('spsti.professional.work_time')
+        Slot = pool.get('spsti.slot')
+        MedicalFile = pool.get('spsti.dmst')
+        Consultation = pool.get('spsti.dmst.consultation')
+        Address = pool.get('party.address')
+        org = setup_billing()
+        with Transaction().set_context(company=org['company'].id):
+            member, _, employees = member_with_workers(
+                "Garage Martin", 201, 2)
+            other, _, _ = member_with_workers("Boulangerie Petit", 202, 1)
+            # EN 16931 needs the buyer's country.
+            Address.write(list(member.party.addresses), {
+                    'country': org['company'].party.addresses[0].country.id})
+            validated_declarations([member, other])
+            run = billing_run(org['scale'])
+            # The year's invoices have due dates already past.
+            with Transaction().set_context(_skip_warnings=True):
+                run.__class__.post_invoices([run])
+            VisitRequest.compute_due_visits(
+                [a for e in employees for a in e.assignments])
+            nurse = org['nurse']
+            WorkTime.create([{
+                        'professional': nurse.id,
+                        'weekday': '0',
+                        'start_time': dt.time(9),
+                        'end_time': dt.time(12),
+                        'centre': nurse.centre.id,
+                        'room': nurse.centre.rooms[0].id,
+                        'slot_duration': 30,
+                        }])
+            slot = Slot.generate([nurse], next_monday(), next_monday())[0]
+            booked, = VisitRequest.search([
+                    ('employee', '=', employees[0].id),
+                    ('state', '=', 'to_plan'),
+                    ], limit=1)
+            Slot.book([slot], [booked])
+            demande, = VisitType.search([('code', '=', 'DEMANDE')])
+            VisitRequest.create([{
+                        'employee': employees[1].id,
+                        'assignment': employees[1].assignments[0].id,
+                        'member': member.id,
+                        'visit_type': demande.id,
+                        'origin': 'employee',
+                        'reason': "Souffrance au travail",
+                        }])
+            file, = MedicalFile.get_or_create([employees[0]])
+            consultation, = Consultation.create([{
+                        'file': file.id,
+                        'visit_type': booked.visit_type.id,
+                        'professional': nurse.id,
+                        'date': dt.date.today() - dt.timedelta(days=400),
+                        'anamnesis': "Lombalgies",
+                        'outcome': 'attestation',
+                        }])
+            Consultation.issue([consultation])
+        admin, accountant, employee = User.create([{
+                    'email': ADMIN,
+                    'password': PASSWORD,
+                    }, {
+                    'email': ACCOUNTANT,
+                    }, {
+                    'email': EMPLOYEE,
+                    'employee': employees[0].id,
+                    }])
+        Access.create([{
+                    'web_user': admin.id,
+                    'member': member.id,
+                    'administrator': True,
+                    }, {
+                    'web_user': accountant.id,
+                    'member': member.id,
+                    'billing': True,
+                    'external': True,
+                    }])
+
+    def setUp(self):
+        super().setUp()
+        self.client = self.client()
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            pool = Pool()
+            Member = pool.get('spsti.member')
+            Employee = pool.get('spsti.employee')
+            self.member, = Member.search([('party.name', '=',
+                        "Garage Martin")])
+            self.other, = Member.search([('party.name', '=',
+                        "Boulangerie Petit")])
+            employees = Employee.search([
+                    ('assignments.member', '=', self.member.id)],
+                order=[('id', 'ASC')])
+            self.employees = [e.id for e in employees]
+            self.last_names = [e.last_name for e in employees]
+            self.assignments = [e.assignments[0].id for e in employees]
+
+    def url(self, path=''):
+        return f'/{DB_NAME}/portal{path}'
+
+    def get(self, path, **kwargs):
+        return self.client.get(self.url(path), base_url=BASE, **kwargs)
+
+    def post(self, path, data=None, csrf=True):
+        data = dict(data or {})
+        if csrf:
+            data['csrf_token'] = self.csrf()
+        return self.client.post(self.url(path), data=data, base_url=BASE)
+
+    def csrf(self):
+        cookie = self.client.get_cookie('spsti_portal_csrf',
+            domain='localhost', path=self.url())
+        if not cookie:
+            self.get('/login')
+            return self.csrf()
+        return cookie.value
+
+    def sign_in(self, email):
+        "Sign in with the code the SMTP server received."
+        self.client.delete_cookie('spsti_portal_session',
+            domain='localhost', path=self.url())
+        self.smtp.messages.clear()
+        response = self.post('/login', {'email': email, 'action': 'code'})
+        self.assertEqual(response.status_code, 303)
+        response = self.post('/login/code', {
+                'email': email, 'code': self.smtp.code_for(email)})
+        self.assertEqual(response.status_code, 303)
+        return response
+
+    def test_sign_in_required(self):
+        "Pages redirect to the sign-in; the sign-in page is French"
+        response = self.get(f'/m/{self.member.id}/')
+        self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.location.endswith('/portal/login'))
+        response = self.get('/login')
+        self.assertIn('Recevoir un code de connexion', response.text)
+        self.assertEqual(response.headers['X-Frame-Options'], 'DENY')
+        cookie = self.client.get_cookie('spsti_portal_csrf',
+            domain='localhost', path=self.url())
+        self.assertTrue(cookie.secure and cookie.http_only)
+
+    def test_csrf(self):
+        "A form posted without the token of its cookie is refused"
+        response = self.post('/login', {'email': ADMIN, 'action': 'code'},
+            csrf=False)
+        self.assertEqual(response.status_code, 400)
+        self.get('/login')
+        response = self.client.post(self.url('/login'), base_url=BASE,
+            data={'email': ADMIN, 'csrf_token': 'forged'})
+        self.assertEqual(response.status_code, 400)
+
+    def test_code_sign_in_and_logout(self):
+        "The code received by email opens a session; logout closes it"
+        response = self.sign_in(ADMIN)
+        session = self.client.get_cookie('spsti_portal_session',
+            domain='localhost', path=self.url())
+        self.assertTrue(session.secure and session.http_only)
+        self.assertEqual(session.same_site, 'Lax')
+        # The only member of the administrator opens at once.
+        response = self.get('/')
+        self.assertTrue(response.location.endswith(f'/m/{self.member.id}/'))
+        response = self.get(f'/m/{self.member.id}/')
+        self.assertIn("Garage Martin", response.text)
+        self.assertIn("Reste à payer", response.text)
+        self.post('/logout')
+        self.assertEqual(self.get(f'/m/{self.member.id}/').status_code, 303)
+
+    def test_wrong_code_and_rate_limit(self):
+        "Wrong codes are refused, then the address is rate-limited"
+        self.post('/login', {'email': ACCOUNTANT, 'action': 'code'})
+        code = self.smtp.code_for(ACCOUNTANT)
+        wrong = f'{(int(code) + 1) % 10**6:06d}'
+        response = self.post('/login/code', {
+                'email': ACCOUNTANT, 'code': wrong})
+        self.assertEqual(response.status_code, 401)
+        self.assertIn("plus valable", response.text)
+        for _ in range(6):
+            response = self.post('/login/code', {
+                    'email': ACCOUNTANT, 'code': wrong})
+        self.assertIn("Trop de tentatives", response.text)
+
+    def test_password_sign_in(self):
+        "A user who chose a password may use it"
+        response = self.post('/login', {'email': ADMIN, 'action': 'password',
+                'password': 'wrong'})
+        self.assertEqual(response.status_code, 401)
+        response = self.post('/login', {'email': ADMIN, 'action': 'password',
+                'password': PASSWORD})
+        self.assertEqual(response.status_code, 303)
+
+    def test_session_expires(self):
+        "A session unused for longer than the timeout is closed"
+        self.sign_in(ADMIN)
+        with Transaction().start(DB_NAME, 0):
+            table = Pool().get('web.user.session').__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*table.update([table.write_date],
+                    [dt.datetime.now() - dt.timedelta(days=365)]))
+        self.assertEqual(self.get(f'/m/{self.member.id}/').status_code, 303)
+
+    def test_employer_scope(self):
+        """An employer sees its member only; the accountant only billing;
+        the employee's own request is hidden from the employer"""
+        self.sign_in(ACCOUNTANT)
+        self.assertEqual(
+            self.get(f'/m/{self.member.id}/invoices').status_code, 200)
+        for path in ['employees', 'visits', 'users']:
+            self.assertEqual(self.get(
+                    f'/m/{self.member.id}/{path}').status_code, 404, path)
+        self.assertEqual(self.get(f'/m/{self.other.id}/').status_code, 404)
+        self.assertEqual(self.get('/me').status_code, 404)
+
+        self.sign_in(ADMIN)
+        response = self.get(f'/m/{self.member.id}/employees')
+        for last_name in self.last_names:
+            self.assertIn(last_name.upper(), response.text)
+        response = self.get(f'/m/{self.member.id}/visits')
+        self.assertIn(self.last_names[0].upper(), response.text)
+        self.assertNotIn("Visite à la demande", response.text)
+        self.assertNotIn("Souffrance", response.text)
+        self.assertEqual(
+            self.get(f'/m/{self.other.id}/visits').status_code, 404)
+
+    def test_employer_invoice_pdf(self):
+        "The billing profile downloads its Factur-X invoice"
+        self.sign_in(ACCOUNTANT)
+        response = self.get(f'/m/{self.member.id}/invoices')
+        path, = re.findall(r'/invoices/(\d+)\.pdf', response.text)
+        response = self.get(f'/m/{self.member.id}/invoices/{path}.pdf')
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.mimetype, 'application/pdf')
+        self.assertTrue(response.data.startswith(b'%PDF'))
+        filename, xml = facturx.get_xml_from_pdf(response.data)
+        self.assertEqual(filename, 'factur-x.xml')
+        self.assertIn(b'Garage Martin', xml)
+
+    def test_employer_visit_requests(self):
+        """The employer asks for a visit, cancels it, asks for another date
+        of a booked one and downloads its convocation"""
+        pool = Pool(DB_NAME)
+        self.sign_in(ADMIN)
+        employee, assignment = self.employees[1], self.assignments[1]
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            VisitType = pool.get('spsti.visit.type')
+            demande, = VisitType.search([('code', '=', 'DEMANDE')])
+        response = self.get(f'/m/{self.member.id}/visits?assignment='
+            f'{assignment}')
+        self.assertIn("Demander une visite pour", response.text)
+        response = self.post(f'/m/{self.member.id}/visits', {
+                'assignment': assignment,
+                'visit_type': demande.id,
+                'reason': "Conflit dans l'équipe",
+                })
+        self.assertEqual(response.status_code, 303)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            VisitRequest = pool.get('spsti.visit.request')
+            request, = VisitRequest.search([
+                    ('employee', '=', employee),
+                    ('origin', '=', 'employer'),
+                    ])
+            self.assertIn(ADMIN, request.reason)
+            booked, = VisitRequest.search([('state', '=', 'planned')])
+            slot = booked.slot.id
+        response = self.get(
+            f'/m/{self.member.id}/convocations/{slot}.pdf')
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.data.startswith(b'%PDF'))
+        # The regulatory visit cannot be cancelled by the employer.
+        response = self.post(
+            f'/m/{self.member.id}/visits/{booked.id}/cancel',
+            {'reason': "Salarié absent"})
+        self.assertEqual(response.status_code, 403)
+        response = self.post(
+            f'/m/{self.member.id}/visits/{request.id}/cancel',
+            {'reason': "Conflit réglé"})
+        self.assertEqual(response.status_code, 303)
+        response = self.post(
+            f'/m/{self.member.id}/visits/{booked.id}/reschedule',
+            {'reason': "Salarié en déplacement"})
+        self.assertEqual(response.status_code, 303)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            request = VisitRequest(request.id)
+            booked = VisitRequest(booked.id)
+            self.assertEqual(request.state, 'cancelled')
+            self.assertIn("Conflit réglé", request.cancel_reason)
+            self.assertEqual(booked.state, 'to_plan')
+            self.assertIsNone(booked.slot)
+            self.assertIn("déplacement", booked.reschedule_reason)
+
+    def test_administrator_invites(self):
+        "The administrator invites a user, who signs in with a code"
+        self.sign_in(ADMIN)
+        response = self.post(f'/m/{self.member.id}/users', {
+                'email': 'rh@garage-martin.fr', 'declaration': '1'})
+        self.assertEqual(response.status_code, 303)
+        self.assertIn('rh@garage-martin.fr',
+            self.get(f'/m/{self.member.id}/users').text)
+        self.sign_in('rh@garage-martin.fr')
+        self.assertEqual(
+            self.get(f'/m/{self.member.id}/employees').status_code, 200)
+        self.assertEqual(
+            self.get(f'/m/{self.member.id}/invoices').status_code, 404)
+
+    def test_employee_space(self):
+        """The employee sees their visits, downloads their opinion (the
+        access is logged), asks for a visit; never the employer space"""
+        pool = Pool(DB_NAME)
+        self.sign_in(EMPLOYEE)
+        self.assertTrue(self.get('/').location.endswith('/portal/me'))
+        self.assertEqual(self.smtp.messages[-1]['Subject'],
+            "Votre code de connexion")
+        response = self.get('/me')
+        self.assertIn("Mes prochaines visites", response.text)
+        self.assertIn("Ma convocation (PDF)", response.text)
+        self.assertNotIn("Lombalgies", response.text)
+        opinion, = re.findall(r'/me/opinions/(\d+)\.pdf', response.text)
+        response = self.get(f'/me/opinions/{opinion}.pdf')
+        self.assertTrue(response.data.startswith(b'%PDF'))
+        self.assertEqual(self.get(f'/m/{self.member.id}/').status_code, 404)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            AccessLog = pool.get('spsti.dmst.access_log')
+            VisitType = pool.get('spsti.visit.type')
+            log, = AccessLog.search([('kind', '=', 'portal')])
+            self.assertEqual(log.web_user.email, EMPLOYEE)
+            self.assertEqual(log.file.employee.id, self.employees[0])
+            demande, = VisitType.search([('code', '=', 'DEMANDE')])
+        response = self.post('/me', {
+                'assignment': self.assignments[0],
+                'visit_type': demande.id,
+                'reason': "Douleurs au poste",
+                })
+        self.assertEqual(response.status_code, 303)
+        # Another employee's assignment is refused.
+        response = self.post('/me', {
+                'assignment': self.assignments[1],
+                'visit_type': demande.id,
+                'reason': "Douleurs au poste",
+                })
+        self.assertEqual(response.status_code, 400)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            VisitRequest = pool.get('spsti.visit.request')
+            self.assertEqual(VisitRequest.search_count([
+                        ('employee', '=', self.employees[0]),
+                        ('origin', '=', 'employee'),
+                        ]), 1)
+
+
+del RouteTestCase
