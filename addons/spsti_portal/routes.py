@@ -259,8 +259,13 @@ def member_home(page):
     VisitRequest = pool.get('spsti.visit.request')
     Invoice = pool.get('account.invoice')
     CompanySheet = pool.get('spsti.company_sheet')
+    ChangeRequest = pool.get('spsti.portal.change_request')
     member = page.member
     return page.render('member.html',
+        activity=sorted(member.activity().items(), reverse=True),
+        changes=ChangeRequest.search([('member', '=', member.id)],
+            limit=20),
+        done=page.request.args.get('done'),
         open_requests=VisitRequest.search_count(employer_requests(member)),
         overdue_requests=VisitRequest.search_count(
             employer_requests(member) + [('overdue', '=', True)]),
@@ -275,9 +280,40 @@ def member_home(page):
                 ], order=[('date', 'DESC')]))
 
 
+@portal_route('/m/<int:member>/changes', methods=('POST',))
+@member_page(None)
+def member_change(page):
+    "Ask the service to change the company's data."
+    if not (page.access.allows('administrator')
+            or page.access.allows('declaration')):
+        abort(HTTPStatus.FORBIDDEN)
+    ask_change(page, 'company', member=page.member)
+    return page.redirect(f'/m/{page.member.id}/', done='change')
+
+
+@portal_route('/m/<int:member>/sheets/<int:sheet_id>.pdf')
+@member_page(None)
+def member_company_sheet(page, sheet_id):
+    CompanySheet = page.pool.get('spsti.company_sheet')
+    sheets = CompanySheet.search([
+            ('id', '=', sheet_id),
+            ('establishment.member', '=', page.member.id),
+            ('state', '=', 'validated'),
+            ])
+    if not sheets:
+        abort(HTTPStatus.NOT_FOUND)
+    return report(page, 'spsti.company_sheet', sheets[0],
+        f'fiche-entreprise-{sheet_id}.pdf')
+
+
 @portal_route('/m/<int:member>/employees')
 @member_page('declaration')
 def member_employees(page):
+    return render_employees(page)
+
+
+def render_employees(page, error=None):
+    "The posts in force at the member, 50 a page, searched by name."
     Assignment = page.pool.get('spsti.assignment')
     today = dt.date.today()
     query = page.request.args.get('q', '').strip()
@@ -294,8 +330,63 @@ def member_employees(page):
         order=[('employee.last_name', 'ASC'), ('employee.first_name', 'ASC'),
             ('id', 'ASC')])
     return page.render('employees.html', assignments=assignments,
-        query=query, count=count, number=number,
-        pages=max(1, -(-count // PAGE_SIZE)))
+        query=query, count=count, number=number, today=today,
+        done=page.request.args.get('done'), error=error,
+        pages=max(1, -(-count // PAGE_SIZE)),
+        status=HTTPStatus.BAD_REQUEST if error else HTTPStatus.OK)
+
+
+@portal_route('/m/<int:member>/employees/new', methods=('GET', 'POST'))
+@member_page('declaration')
+def member_entry(page):
+    """Declare an entry: the person and the post, or the post and exposures
+    of a colleague copied (copier un profil)."""
+    Assignment = page.pool.get('spsti.assignment')
+    model = None
+    if page.param_int('model'):
+        model = next(iter(Assignment.search([
+                        ('id', '=', page.param_int('model')),
+                        ('member', '=', page.member.id),
+                        ])), None)
+    form = page.request.form
+    errors = []
+    if page.request.method == 'POST':
+        person, post, errors = entry_values(page, model)
+        if not errors:
+            try:
+                Assignment.declare_entry(page.member, person, post,
+                    model=model)
+                return page.redirect(f'/m/{page.member.id}/employees',
+                    done='entry')
+            except UserError as e:
+                errors = [e.message]
+    return page.render('entry.html', form=form, model=model, errors=errors,
+        contract_types=Assignment.fields_get(
+            ['contract_type'])['contract_type']['selection'])
+
+
+@portal_route('/m/<int:member>/employees/<int:assignment_id>/exit',
+    methods=('POST',))
+@member_page('declaration')
+def member_exit(page, assignment_id):
+    Assignment = page.pool.get('spsti.assignment')
+    assignments = Assignment.search([
+            ('id', '=', assignment_id),
+            ('member', '=', page.member.id),
+            ])
+    if not assignments:
+        abort(HTTPStatus.NOT_FOUND)
+    assignment, = assignments
+    date = parse_date(page.request.form.get('end_date'))
+    if not date:
+        abort(HTTPStatus.BAD_REQUEST)
+    if date < assignment.start_date:
+        return render_employees(page, error=gettext(
+                'spsti_portal.msg_exit_before_start',
+                assignment=assignment.employee.rec_name,
+                start=assignment.start_date.strftime('%d/%m/%Y')))
+    Assignment.declare_exit(assignments, date)
+    return page.redirect(f'/m/{page.member.id}/employees', done='exit')
 
 
 @portal_route('/m/<int:member>/visits', methods=('GET', 'POST'))
@@ -452,7 +543,10 @@ def employee_home(page):
             ('state', '=', 'issued'),
             ], order=[('date', 'DESC')])
     today = dt.date.today()
+    ChangeRequest = pool.get('spsti.portal.change_request')
     return page.render('employee.html', employee=employee,
+        changes=ChangeRequest.search([('employee', '=', employee.id)],
+            limit=20),
         assignments=[a for a in employee.assignments
             if not a.end_date or a.end_date >= today],
         open_requests=[r for r in requests
@@ -461,6 +555,14 @@ def employee_home(page):
         opinions=opinions, error=error,
         visit_types=visit_types(page, EMPLOYEE_VISIT_TYPES),
         done=page.request.args.get('done'))
+
+
+@portal_route('/me/report', methods=('POST',))
+@employee_page
+def employee_report(page):
+    "Report an error in one's identity or post."
+    ask_change(page, 'employee', employee=page.employee)
+    return page.redirect('/me', done='report')
 
 
 @portal_route('/me/visits/<int:request_id>/reschedule', methods=('POST',))
@@ -520,6 +622,91 @@ def employee_opinion(page, consultation_id):
 
 
 # Shared steps
+
+def parse_date(value):
+    try:
+        return dt.date.fromisoformat(value or '')
+    except ValueError:
+        return None
+
+
+def entry_values(page, model):
+    """The person and post of an entry form, and the translated errors of
+    every field missing or wrong."""
+    pool = page.pool
+    Establishment = pool.get('spsti.establishment')
+    Job = pool.get('spsti.job')
+    Assignment = pool.get('spsti.assignment')
+    form = page.request.form
+    errors = []
+
+    def required(name, label):
+        value = form.get(name, '').strip()
+        if not value:
+            errors.append(gettext('spsti_portal.msg_field_required',
+                    field=label))
+        return value
+
+    def date(name, label):
+        value = required(name, label)
+        parsed = parse_date(value)
+        if value and not parsed:
+            errors.append(gettext('spsti_portal.msg_field_invalid',
+                    field=label, value=value))
+        return parsed
+
+    person = {
+        'last_name': required('last_name', "Nom de naissance"),
+        'first_name': required('first_name', "Prénoms"),
+        'birth_date': date('birth_date', "Date de naissance"),
+        'sex': required('sex', "Sexe"),
+        'nir': form.get('nir', '').strip() or None,
+        'email': form.get('email', '').strip() or None,
+        }
+    if person['sex'] and person['sex'] not in {'F', 'M'}:
+        errors.append(gettext('spsti_portal.msg_field_invalid',
+                field="Sexe", value=person['sex']))
+    establishments = Establishment.search([
+            ('id', '=', page.param_int('establishment')),
+            ('member', '=', page.member.id),
+            ])
+    if not establishments:
+        errors.append(gettext('spsti_portal.msg_field_required',
+                field="Établissement"))
+    contract_type = required('contract_type', "Contrat")
+    if contract_type and contract_type not in dict(Assignment.fields_get(
+                ['contract_type'])['contract_type']['selection']):
+        errors.append(gettext('spsti_portal.msg_field_invalid',
+                field="Contrat", value=contract_type))
+    post = {
+        'establishment': establishments[0] if establishments else None,
+        'contract_type': contract_type,
+        'start_date': date('start_date', "Date d'entrée"),
+        }
+    if not model:
+        code = required('job', "Code PCS-ESE du poste")
+        jobs = Job.search([('code', '=', code)], limit=1) if code else []
+        if code and not jobs:
+            errors.append(gettext('spsti_portal.msg_job_unknown',
+                    code=code))
+        post['job'] = jobs[0].id if jobs else None
+        post['job_title'] = form.get('job_title', '').strip() or None
+    return person, post, errors
+
+
+def ask_change(page, kind, member=None, employee=None):
+    ChangeRequest = page.pool.get('spsti.portal.change_request')
+    description = page.request.form.get('description', '').strip()
+    if not description:
+        abort(HTTPStatus.BAD_REQUEST,
+            gettext('spsti_portal.msg_reason_required'))
+    ChangeRequest.create([{
+                'web_user': page.user.id,
+                'kind': kind,
+                'member': member.id if member else None,
+                'employee': employee.id if employee else None,
+                'description': description,
+                }])
 
 def employer_requests(member):
     """The open visit requests an employer sees: not those the employee

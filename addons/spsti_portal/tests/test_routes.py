@@ -145,8 +145,14 @@ class SpstiPortalRouteTestCase(RouteTestCase):
     def setUp(self):
         super().setUp()
         self.client = self.client()
-        with Transaction().start(DB_NAME, 0, readonly=True):
+        with Transaction().start(DB_NAME, 0) as transaction:
             pool = Pool()
+            # Each test starts with no code sent nor attempt counted.
+            for name in ['spsti.portal.login_code',
+                    'web.user.authenticate.attempt']:
+                Model = pool.get(name)
+                Model.delete(Model.search([]))
+            transaction.commit()
             Member = pool.get('spsti.member')
             Employee = pool.get('spsti.employee')
             self.member, = Member.search([('party.name', '=',
@@ -408,6 +414,88 @@ class SpstiPortalRouteTestCase(RouteTestCase):
                         ('employee', '=', self.employees[0]),
                         ('origin', '=', 'employee'),
                         ]), 1)
+
+    def test_employer_entry_and_exit(self):
+        """The declaration profile declares an entry (every wrong field
+        told, nothing saved), a newcomer on a colleague's post with its
+        exposures, and an exit"""
+        pool = Pool(DB_NAME)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Exposure = pool.get('spsti.assignment.exposure')
+            Risk = pool.get('spsti.risk')
+            Establishment = pool.get('spsti.establishment')
+            noise, = Risk.search([('code', '=', 'PHYS.BRUIT')])
+            Exposure.create([{'assignment': self.assignments[0],
+                        'risk': noise.id, 'source': 'employer'}])
+            establishment, = Establishment.search([
+                    ('member', '=', self.member.id)], limit=1)
+            establishment = establishment.id
+            transaction.commit()
+        self.sign_in(ADMIN)
+        path = f'/m/{self.member.id}/employees/new'
+        self.assertIn("Déclarer une entrée", self.get(path).text)
+        values = {
+            'last_name': "", 'first_name': "Inès", 'birth_date': '1999-02-30',
+            'sex': 'F', 'establishment': establishment,
+            'contract_type': 'cdd', 'start_date': '2026-09-01',
+            'job': 'zzzz',
+            }
+        response = self.post(path, values)
+        self.assertIn("Nom de naissance", response.text)
+        self.assertIn("1999-02-30", response.text)
+        self.assertIn("zzzz", response.text)
+        values.update(last_name="Moreau", birth_date='1999-02-28',
+            job='431f')
+        self.assertEqual(self.post(path, values).status_code, 303)
+        response = self.post(path + f'?model={self.assignments[0]}',
+            dict(values, last_name="Lefèvre", model=self.assignments[0]))
+        self.assertEqual(response.status_code, 303)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            Assignment = pool.get('spsti.assignment')
+            moreau, = Assignment.search([
+                    ('employee.last_name', '=', "Moreau")])
+            self.assertEqual((moreau.source, moreau.contract_type,
+                    moreau.start_date, moreau.job.code),
+                ('portal', 'cdd', dt.date(2026, 9, 1), '431f'))
+            lefevre, = Assignment.search([
+                    ('employee.last_name', '=', "Lefèvre")])
+            self.assertEqual([e.risk.code for e in lefevre.exposures],
+                ['PHYS.BRUIT'])
+            moreau = moreau.id
+        exit_path = f'/m/{self.member.id}/employees/{moreau}/exit'
+        response = self.post(exit_path, {'end_date': '2026-08-01'})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("01/09/2026", response.text)
+        self.assertEqual(self.post(
+                exit_path, {'end_date': '2026-12-31'}).status_code, 303)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            self.assertEqual(Assignment(moreau).end_date,
+                dt.date(2026, 12, 31))
+
+    def test_change_requests_and_activity(self):
+        """The employer asks for a change of its data and the employee
+        reports an error; the staff's answer shows on the portal; the
+        member's page gives the service's activity by year"""
+        pool = Pool(DB_NAME)
+        self.sign_in(ADMIN)
+        response = self.get(f'/m/{self.member.id}/')
+        self.assertIn("Actions en milieu de travail", response.text)
+        self.assertIn(str(dt.date.today().year), response.text)
+        self.post(f'/m/{self.member.id}/changes',
+            {'description': "Nouvelle adresse du siège : 3 rue Haute"})
+        self.sign_in(EMPLOYEE)
+        self.post('/me/report', {'description': "Mon prénom est Rémy"})
+        with Transaction().start(DB_NAME, 0) as transaction:
+            ChangeRequest = pool.get('spsti.portal.change_request')
+            company, = ChangeRequest.search([('kind', '=', 'company')])
+            self.assertEqual(company.member.id, self.member.id)
+            employee, = ChangeRequest.search([('kind', '=', 'employee')])
+            self.assertEqual(employee.employee.id, self.employees[0])
+            employee.answer = "Corrigé"
+            employee.save()
+            ChangeRequest.done([employee])
+            transaction.commit()
+        self.assertIn("Corrigé", self.get('/me').text)
 
 
 del RouteTestCase

@@ -1,0 +1,78 @@
+"""Mouvements de personnel déclarés par l'employeur sur le portail: an
+entry (a new post, for a known or new person, optionally copying the post
+and exposures of a colleague) and an exit (the end of a post)."""
+from trytond.i18n import gettext
+from trytond.pool import Pool, PoolMeta
+
+from .exceptions import PortalError
+
+# What an entry copies from the colleague's post taken as model.
+PROFILE_FIELDS = ['job', 'job_title', 'night_work']
+
+
+class Assignment(metaclass=PoolMeta):
+    __name__ = 'spsti.assignment'
+
+    @classmethod
+    def declare_entry(cls, member, person, post, model=None):
+        """Create the post at member of the person (dict of identity
+        traits), found by NIR or name and birth date before being created;
+        post gives the establishment, contract type, start date and the job
+        unless copied from the model post with its exposures."""
+        pool = Pool()
+        Employee = pool.get('spsti.employee')
+        establishment = post['establishment']
+        if establishment.member != member:
+            raise PortalError(gettext('spsti_portal.msg_not_establishment',
+                    establishment=establishment.rec_name,
+                    member=member.rec_name))
+        employee = Employee.find_person(person)
+        if not employee:
+            employee, = Employee.create([person])
+        values = {
+            'employee': employee.id,
+            'member': member.id,
+            'establishment': establishment.id,
+            'contract_type': post['contract_type'],
+            'start_date': post['start_date'],
+            'source': 'portal',
+            }
+        if model:
+            values.update({f: getattr(model, f) for f in PROFILE_FIELDS})
+            values['job'] = model.job.id if model.job else None
+            values['exposures'] = [('create', [{
+                            'risk': e.risk.id,
+                            'source': 'employer',
+                            'start_date': post['start_date'],
+                            } for e in model.exposures
+                        if e.is_valid_at(post['start_date'])
+                        and e.source == 'employer'])]
+        else:
+            values['job'] = post.get('job')
+            values['job_title'] = post.get('job_title')
+        assignment, = cls.create([values])
+        return assignment
+
+    @classmethod
+    def declare_exit(cls, assignments, date):
+        "The posts end on date (sortie)."
+        cls.write(assignments, {'end_date': date})
+
+
+class Employee(metaclass=PoolMeta):
+    __name__ = 'spsti.employee'
+
+    @classmethod
+    def find_person(cls, person):
+        """The employee with the NIR of person, else with its birth name,
+        first names and birth date (identity vigilance)."""
+        nir = (person.get('nir') or '').replace(' ', '').upper()
+        if nir:
+            employees = cls.search([('nir', '=', nir)], limit=1)
+        else:
+            employees = cls.search([
+                    ('last_name', 'ilike', person['last_name']),
+                    ('first_name', 'ilike', person['first_name']),
+                    ('birth_date', '=', person['birth_date']),
+                    ], limit=1)
+        return employees[0] if employees else None
