@@ -389,6 +389,78 @@ def member_exit(page, assignment_id):
     return page.redirect(f'/m/{page.member.id}/employees', done='exit')
 
 
+@portal_route('/m/<int:member>/declaration')
+@member_page('declaration')
+def member_declaration(page):
+    return render_declaration(page)
+
+
+def render_declaration(page, error=None):
+    "The open declaration with its counts and issues, and the validated."
+    Declaration = page.pool.get('spsti.declaration')
+    declarations = Declaration.search([
+            ('member', '=', page.member.id),
+            ('state', 'in', ['open', 'validated']),
+            ], order=[('year', 'DESC'), ('version', 'DESC')], limit=10)
+    current = next((d for d in declarations if d.state == 'open'), None)
+    return page.render('declaration.html', current=current,
+        counts=current.category_counts() if current else None,
+        issues=[m for _, m in current.check_consistency()] if current
+        else [],
+        history=[d for d in declarations if d.state == 'validated'],
+        error=error, done=page.request.args.get('done'),
+        status=HTTPStatus.BAD_REQUEST if error else HTTPStatus.OK)
+
+
+@portal_route('/m/<int:member>/declaration/<int:declaration_id>/<action>',
+    methods=('POST',))
+@member_page('declaration')
+def member_declaration_action(page, declaration_id, action):
+    Declaration = page.pool.get('spsti.declaration')
+    declarations = Declaration.search([
+            ('id', '=', declaration_id),
+            ('member', '=', page.member.id),
+            ('state', '=', 'open'),
+            ])
+    if not declarations or action not in {'fill', 'validate'}:
+        abort(HTTPStatus.NOT_FOUND)
+    if action == 'fill':
+        Declaration.fill(declarations)
+        return page.redirect(f'/m/{page.member.id}/declaration',
+            done='fill')
+    try:
+        Declaration.validate_on_portal(declarations, page.user,
+            confirmed=bool(page.request.form.get('confirm')))
+    except UserError as e:
+        return render_declaration(page, error=e.message)
+    return page.redirect(f'/m/{page.member.id}/satisfaction',
+        context='declaration')
+
+
+@portal_route('/m/<int:member>/satisfaction', methods=('GET', 'POST'))
+@member_page(None)
+def member_satisfaction(page):
+    "The satisfaction question at the end of a declaration."
+    Satisfaction = page.pool.get('spsti.portal.satisfaction')
+    context = page.request.values.get('context')
+    if context not in dict(Satisfaction.context.selection):
+        abort(HTTPStatus.NOT_FOUND)
+    if page.request.method == 'POST':
+        score = page.request.form.get('score')
+        if score in dict(Satisfaction.score.selection):
+            Satisfaction.create([{
+                        'web_user': page.user.id,
+                        'member': page.member.id,
+                        'context': context,
+                        'score': score,
+                        'comment': page.request.form.get(
+                            'comment', '').strip() or None,
+                        }])
+        return page.redirect(f'/m/{page.member.id}/', done='thanks')
+    return page.render('satisfaction.html', context=context,
+        scores=Satisfaction.fields_get(['score'])['score']['selection'])
+
+
 @portal_route('/m/<int:member>/visits', methods=('GET', 'POST'))
 @member_page('convocations')
 def member_visits(page):

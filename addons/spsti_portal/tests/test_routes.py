@@ -497,5 +497,52 @@ class SpstiPortalRouteTestCase(RouteTestCase):
             transaction.commit()
         self.assertIn("Corrigé", self.get('/me').text)
 
+    def test_declaration_and_satisfaction(self):
+        """The employer refreshes the open declaration, must confirm its
+        inconsistencies to validate it, then answers the satisfaction
+        question"""
+        pool = Pool(DB_NAME)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Declaration = pool.get('spsti.declaration')
+            Assignment = pool.get('spsti.assignment')
+            Member = pool.get('spsti.member')
+            # A post without its job: an inconsistency.
+            Assignment.write([Assignment(self.assignments[1])],
+                {'job': None})
+            declaration, = Declaration.open_year(dt.date.today().year + 1,
+                members=[Member(self.member.id)],
+                reference_date=dt.date.today())
+            declaration = declaration.id
+            transaction.commit()
+        self.sign_in(ADMIN)
+        path = f'/m/{self.member.id}/declaration'
+        response = self.get(path)
+        self.assertIn("Incohérences à vérifier (1)", response.text)
+        self.assertEqual(self.post(
+                f'{path}/{declaration}/fill').status_code, 303)
+        response = self.post(f'{path}/{declaration}/validate')
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("ou confirmez", response.text)
+        response = self.post(f'{path}/{declaration}/validate',
+            {'confirm': '1'})
+        self.assertTrue(response.location.endswith(
+                'satisfaction?context=declaration'))
+        self.assertIn("Êtes-vous satisfait", self.get(
+                f'/m/{self.member.id}/satisfaction?context=declaration'
+                ).text)
+        self.post(f'/m/{self.member.id}/satisfaction',
+            {'context': 'declaration', 'score': '4', 'comment': "Rapide"})
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Satisfaction = pool.get('spsti.portal.satisfaction')
+            declaration = Declaration(declaration)
+            self.assertEqual(declaration.state, 'validated')
+            self.assertEqual(declaration.validated_through.email, ADMIN)
+            self.assertEqual(declaration.count_total, 2)
+            self.assertEqual(Satisfaction.average('declaration',
+                    dt.date.today(), dt.date.today()), (4, 1))
+            Assignment.write([Assignment(self.assignments[1])],
+                {'job': Assignment(self.assignments[0]).job.id})
+            transaction.commit()
+
 
 del RouteTestCase

@@ -1,0 +1,53 @@
+"""Satisfaction: the answer to the question asked at the end of an online
+membership or of a declaration, for the service's indicators."""
+import datetime as dt
+
+from trytond.model import ModelSQL, ModelView, fields
+
+CONTEXTS = [
+    ('adhesion', "Online membership"),
+    ('declaration', "Workforce declaration"),
+    ]
+SCORES = [
+    ('1', "Very dissatisfied"),
+    ('2', "Dissatisfied"),
+    ('3', "Neutral"),
+    ('4', "Satisfied"),
+    ('5', "Very satisfied"),
+    ]
+
+
+class Satisfaction(ModelSQL, ModelView):
+    __name__ = 'spsti.portal.satisfaction'
+    __string__ = "Portal Satisfaction"
+    web_user = fields.Many2One(
+        'web.user', "Portal User", readonly=True, ondelete='SET NULL')
+    member = fields.Many2One(
+        'spsti.member', "Member", readonly=True, ondelete='CASCADE')
+    context = fields.Selection(CONTEXTS, "Context", required=True,
+        readonly=True)
+    date = fields.Date("Date", required=True, readonly=True)
+    score = fields.Selection(SCORES, "Score", required=True, readonly=True)
+    comment = fields.Text("Comment", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def default_date(cls):
+        return dt.date.today()
+
+    @classmethod
+    def average(cls, context, start, end):
+        "The mean score and the answers of context from start to end."
+        answers = cls.search([
+                ('context', '=', context),
+                ('date', '>=', start),
+                ('date', '<=', end),
+                ])
+        if not answers:
+            return None, 0
+        return (sum(int(a.score) for a in answers) / len(answers),
+            len(answers))
