@@ -225,6 +225,45 @@ def login_code(page):
         status=HTTPStatus.OK if not error else HTTPStatus.UNAUTHORIZED)
 
 
+@portal_route('/adhesion', methods=('GET', 'POST'), login=False)
+def adhesion(page):
+    """Adhésion en ligne: the membership request of a new company, with
+    the satisfaction question at its end."""
+    pool = page.pool
+    Member = pool.get('spsti.member')
+    Satisfaction = pool.get('spsti.portal.satisfaction')
+    Attempt = pool.get('web.user.authenticate.attempt')
+    form = page.request.form
+    errors = []
+    if page.request.method == 'POST':
+        if Attempt.count_ip() > config.getint(
+                'session', 'max_attempt_ip_network', default=300):
+            abort(HTTPStatus.TOO_MANY_REQUESTS)
+        values = {k: form.get(k, '').strip() for k in [
+                'name', 'siret', 'street', 'postal_code', 'city', 'naf',
+                'email', 'iban']}
+        values['mandate'] = bool(form.get('mandate'))
+        for name in ['workforce', 'workforce_sir']:
+            values[name] = page.param_int(name)
+        try:
+            member = Member.apply_online(values)
+        except UserError as e:
+            errors = e.message.split('\n')
+        else:
+            if form.get('score') in dict(Satisfaction.score.selection):
+                Satisfaction.create([{
+                            'member': member.id,
+                            'context': 'adhesion',
+                            'score': form['score'],
+                            'comment': form.get('comment', '').strip()
+                            or None,
+                            }])
+            return page.render('adhesion_done.html', member=member)
+    return page.render('adhesion.html', form=form, errors=errors,
+        scores=Satisfaction.fields_get(['score'])['score']['selection'],
+        status=HTTPStatus.BAD_REQUEST if errors else HTTPStatus.OK)
+
+
 def start_session(page, user):
     page.user = user
     response = page.redirect('/')

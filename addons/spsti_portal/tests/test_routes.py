@@ -7,6 +7,7 @@ import re
 import facturx
 
 import trytond.config as config
+from trytond.modules.spsti_adherent.tests.tools import siren, siret
 from trytond.modules.spsti_facturation.tests.tools import (
     billing_run, member_with_workers, setup_billing, validated_declarations)
 from trytond.pool import Pool
@@ -543,6 +544,55 @@ class SpstiPortalRouteTestCase(RouteTestCase):
             Assignment.write([Assignment(self.assignments[1])],
                 {'job': Assignment(self.assignments[0]).job.id})
             transaction.commit()
+
+    def test_online_adhesion(self):
+        """A company applies online: every wrong field is told at once;
+        the request, its head office, a requested SEPA mandate and the
+        administrator's account are created, the applicant told by email;
+        the same SIREN cannot apply twice"""
+        pool = Pool(DB_NAME)
+        self.assertIn("SIRET du siège", self.get('/adhesion').text)
+        values = {
+            'name': "", 'siret': '12345678901234', 'street': "1 rue Neuve",
+            'postal_code': '37000', 'city': "Tours", 'naf': '56.10A',
+            'email': 'gerant@bistrot.fr', 'workforce': '4',
+            'workforce_sir': '6', 'iban': 'FR7630006000011234567890189',
+            }
+        response = self.post('/adhesion', values)
+        self.assertEqual(response.status_code, 400)
+        for text in ["Raison sociale", "12345678901234", "(6)",
+                "prélèvement SEPA"]:
+            self.assertIn(text, response.text)
+        values.update(name="Bistrot des Halles", siret=siret(siren(303)),
+            workforce_sir='1', mandate='1', score='5')
+        self.smtp.messages.clear()
+        response = self.post('/adhesion', values)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Demande d'adhésion enregistrée", response.text)
+        self.assertEqual(self.smtp.messages[-1]['To'], 'gerant@bistrot.fr')
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            Member = pool.get('spsti.member')
+            Mandate = pool.get('account.payment.sepa.mandate')
+            Satisfaction = pool.get('spsti.portal.satisfaction')
+            member, = Member.search([('siren', '=', siren(303))])
+            self.assertEqual((member.state, member.adhesion_workforce,
+                    member.adhesion_workforce_sir),
+                ('requested', 4, 1))
+            establishment, = member.establishments
+            self.assertEqual(establishment.siret.replace(' ', ''),
+                siret(siren(303)))
+            self.assertEqual(establishment.activity.code, '56.10A')
+            mandate, = Mandate.search([('party', '=', member.party.id)])
+            self.assertEqual(mandate.state, 'requested')
+            self.assertEqual(member.adhesion_user.email, 'gerant@bistrot.fr')
+            self.assertEqual(
+                member.adhesion_user.member_accesses[0].administrator, True)
+            self.assertEqual(Satisfaction.search_count([
+                        ('member', '=', member.id),
+                        ('context', '=', 'adhesion')]), 1)
+        response = self.post('/adhesion', values)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn(siren(303), response.text)
 
 
 del RouteTestCase
