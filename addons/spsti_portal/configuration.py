@@ -18,6 +18,15 @@ class Configuration(metaclass=PoolMeta):
         "Sign-in Codes per Hour", required=True,
         domain=[('portal_codes_per_hour', '>', 0)],
         help="Codes that may be sent to one address within an hour.")
+    portal_barometer_threshold = fields.Integer(
+        "Health Barometer Threshold", required=True,
+        domain=[('portal_barometer_threshold', '>=', 10)],
+        help="Distinct employees seen over the period under which a member's "
+        "health barometer is not shown, so that no one can be recognised.")
+
+    @classmethod
+    def default_portal_barometer_threshold(cls):
+        return 20
 
     @classmethod
     def default_portal_code_minutes(cls):

@@ -302,6 +302,9 @@ def member_home(page):
     member = page.member
     return page.render('member.html',
         activity=sorted(member.activity().items(), reverse=True),
+        barometer=member.barometer(),
+        outcome_labels=dict(VisitRequest.fields_get(
+                ['outcome'])['outcome']['selection']),
         changes=ChangeRequest.search([('member', '=', member.id)],
             limit=20),
         done=page.request.args.get('done'),

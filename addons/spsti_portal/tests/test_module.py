@@ -4,7 +4,7 @@ import datetime as dt
 
 from trytond.exceptions import RateLimitException
 from trytond.modules.spsti_adherent.tests.tools import (
-    create_member, setup_referentials)
+    create_assignment, create_employee, create_member, setup_referentials)
 from trytond.modules.spsti_base.tests.tools import untranslated_strings
 from trytond.modules.spsti_portal.exceptions import PortalError
 from trytond.pool import Pool
@@ -108,6 +108,56 @@ class SpstiPortalTestCase(ModuleTestCase):
                 [('web_user', '=', accountant.id)]), 1)
         Member.write([member], {'state': 'struck_off'})
         self.assertIsNone(User(admin.id).member_access(member.id))
+
+    @with_transaction()
+    def test_barometer(self):
+        """The barometer counts the outcomes and the employer's advice of
+        the visits done, hidden under the threshold of employees seen, the
+        employees' own requests left out"""
+        pool = Pool()
+        VisitRequest = pool.get('spsti.visit.request')
+        Configuration = pool.get('spsti.adherent.configuration')
+        MedicalFile = pool.get('spsti.dmst')
+        Consultation = pool.get('spsti.dmst.consultation')
+        AdviceType = pool.get('spsti.advice.type')
+        org = setup_referentials()
+        member, establishment = create_member("Garage Martin", 201)
+        employees = [create_employee("Martin", f"Rémi{i}",
+                dt.date(1980, 1, 1 + i), seed=i + 1) for i in range(12)]
+        assignments = [create_assignment(e, establishment,
+                start=dt.date(2024, 1, 1)) for e in employees]
+        VisitRequest.compute_due_visits(assignments)
+        requests = VisitRequest.search([('member', '=', member.id)],
+            order=[('id', 'ASC')])
+        requests = list({r.employee: r for r in requests}.values())
+        done = dt.date.today() - dt.timedelta(days=30)
+        VisitRequest.done(requests[:9], date=done, outcome='attestation')
+        VisitRequest.done(requests[9:11], date=done,
+            outcome='fit_with_adjustment')
+        VisitRequest.write(requests[11:], {'origin': 'employee'})
+        VisitRequest.done(requests[11:], date=done, outcome='unfit')
+        advice, = AdviceType.search([('audience', 'in',
+                    ['employer', 'both'])], limit=1)
+        file, = MedicalFile.get_or_create([requests[0].employee])
+        Consultation.create([{
+                    'file': file.id,
+                    'request': requests[0].id,
+                    'visit_type': requests[0].visit_type.id,
+                    'professional': org['nurse'].id,
+                    'date': done,
+                    'outcome': 'attestation',
+                    'advice': [('add', [advice.id])],
+                    }])
+        self.assertIsNone(member.barometer())
+        config = Configuration(1)
+        config.portal_barometer_threshold = 10
+        config.save()
+        barometer = member.barometer()
+        self.assertEqual((barometer['employees'], barometer['visits']),
+            (11, 11))
+        self.assertEqual(barometer['outcomes'],
+            {'attestation': 9, 'fit_with_adjustment': 2})
+        self.assertEqual(barometer['advice'], [(advice.name, 1)])
 
     @with_transaction()
     def test_translations(self):
