@@ -73,3 +73,30 @@ def test_employee_signs_in_with_password(product, phone):
 def test_run_output_gives_portal(product):
     output = product['log'].read_text()
     assert product['portal'] in output
+
+
+def test_company_applies_online(product, smtp, phone):
+    from stdnum import luhn
+    siren = '55203253' + luhn.calc_check_digit('55203253')
+    siret = siren + '0001' + luhn.calc_check_digit(siren + '0001')
+    phone.goto(product['portal'] + 'login')
+    phone.get_by_role('link', name="Demander l'adhésion en ligne").click()
+    phone.get_by_label('Raison sociale').fill("Boulangerie du Marché")
+    phone.get_by_label('SIRET du siège (14 chiffres)').fill(siret)
+    phone.get_by_label('Code NAF (APE), ex. 43.22A').fill('10.71C')
+    phone.get_by_label('Adresse', exact=True).fill("2 place du Marché")
+    phone.get_by_label('Code postal').fill('37000')
+    phone.get_by_label('Ville').fill("Tours")
+    phone.get_by_label('Nombre de salariés').fill('6')
+    phone.get_by_label(
+        'Dont salariés sur des postes à risques particuliers').fill('0')
+    phone.get_by_label("Adresse e-mail de l'administrateur").fill(
+        'gerant@boulangerie.fr')
+    phone.get_by_label('Satisfait', exact=True).check()
+    assert_fits(phone)
+    smtp.messages.clear()
+    phone.get_by_role('button', name="Envoyer la demande d'adhésion").click()
+    phone.get_by_text("Demande d'adhésion enregistrée").first.wait_for()
+    assert smtp.messages[-1]['To'] == 'gerant@boulangerie.fr'
+    phone.screenshot(path=str(artefacts_dir() / 'portal_adhesion.png'),
+        full_page=True)
