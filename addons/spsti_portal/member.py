@@ -1,13 +1,25 @@
-"""The activity of the service for a member and its health barometer, as
-its portal shows them."""
+"""The member as the portal sees it: the online membership (adhésion en
+ligne: a company applies with its head office's SIRET, its first workforce
+and, if it chooses, a SEPA mandate; the staff accept the request in the
+back office), the activity of the service for it and its health
+barometer."""
 import datetime as dt
+from email.message import EmailMessage
 
 from sql import Literal
 from sql.aggregate import Count
 from sql.functions import Extract
+from stdnum import iban as stdnum_iban
+from stdnum.fr import siret as stdnum_siret
 
+import trytond.config as config
+from trytond.i18n import gettext
+from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
+from trytond.sendmail import send_message_transactional
 from trytond.transaction import Transaction
+
+from .exceptions import PortalError
 
 # Counts under it are shown as "fewer than" (secret statistique).
 SMALL_CELL = 5
@@ -15,6 +27,161 @@ SMALL_CELL = 5
 
 class Member(metaclass=PoolMeta):
     __name__ = 'spsti.member'
+    adhesion_workforce = fields.Integer(
+        "Workforce Declared at Membership", readonly=True,
+        help="The employees the company declared when applying online.")
+    adhesion_workforce_sir = fields.Integer(
+        "of which SIR", readonly=True,
+        help="The employees on posts with particular risks (suivi "
+        "individuel renforcé) declared when applying online.")
+    adhesion_user = fields.Many2One(
+        'web.user', "Applied Online by", readonly=True, ondelete='SET NULL')
+
+    @classmethod
+    def check_adhesion(cls, values):
+        """The translated errors of an online application: every field
+        missing or wrong, an establishment already member."""
+        errors = []
+        for name, label in [
+                ('name', "Raison sociale"), ('siret', "SIRET du siège"),
+                ('street', "Adresse"), ('postal_code', "Code postal"),
+                ('city', "Ville"), ('email', "Adresse e-mail")]:
+            if not values.get(name):
+                errors.append(gettext('spsti_portal.msg_field_required',
+                        field=label))
+        siret = stdnum_siret.compact(values.get('siret') or '')
+        if siret and not stdnum_siret.is_valid(siret):
+            errors.append(gettext('spsti_portal.msg_field_invalid',
+                    field="SIRET du siège", value=values['siret']))
+        elif siret and cls.search([
+                    ('siren', '=', siret[:9]),
+                    ('state', '!=', 'prospect'),
+                    ], limit=1):
+            errors.append(gettext('spsti_portal.msg_adhesion_already',
+                    siren=siret[:9]))
+        for name, label in [('workforce', "Nombre de salariés"),
+                ('workforce_sir', "Dont suivi individuel renforcé")]:
+            value = values.get(name)
+            if value is None or value < 0:
+                errors.append(gettext('spsti_portal.msg_field_invalid',
+                        field=label, value=values.get(name, '')))
+        if (values.get('workforce') is not None
+                and (values.get('workforce_sir') or 0)
+                > values['workforce']):
+            errors.append(gettext('spsti_portal.msg_adhesion_sir',
+                    sir=values['workforce_sir'],
+                    total=values['workforce']))
+        if values.get('iban'):
+            if not stdnum_iban.is_valid(values['iban']):
+                errors.append(gettext('spsti_portal.msg_field_invalid',
+                        field="IBAN", value=values['iban']))
+            elif not values.get('mandate'):
+                errors.append(gettext('spsti_portal.msg_adhesion_mandate'))
+        return errors
+
+    @classmethod
+    def apply_online(cls, values):
+        """Create the membership request of values (checked first): the
+        company, its head office, the administrator's portal account, a
+        requested SEPA mandate when an IBAN is given; the applicant is told
+        by email. Returns the member."""
+        pool = Pool()
+        Party = pool.get('party.party')
+        Establishment = pool.get('spsti.establishment')
+        Activity = pool.get('spsti.activity')
+        User = pool.get('web.user')
+        Access = pool.get('spsti.portal.member_access')
+        errors = cls.check_adhesion(values)
+        if errors:
+            raise PortalError('\n'.join(errors))
+        siret = stdnum_siret.compact(values['siret'])
+        party, = Party.create([{
+                    'name': values['name'],
+                    'addresses': [('create', [{
+                                    'street': values['street'],
+                                    'postal_code': values['postal_code'],
+                                    'city': values['city'],
+                                    }])],
+                    }])
+        user = User.by_email(values['email'])
+        if not user:
+            user, = User.create([{'email': values['email']}])
+        member, = cls.create([{
+                    'party': party.id,
+                    'siren': siret[:9],
+                    'adhesion_workforce': values['workforce'],
+                    'adhesion_workforce_sir': values['workforce_sir'],
+                    'adhesion_user': user.id,
+                    }])
+        activities = Activity.search([
+                ('code', '=', (values.get('naf') or '').upper()),
+                ('level', '=', 'subclass'),
+                ], limit=1)
+        Establishment.create([{
+                    'member': member.id,
+                    'name': "Siège",
+                    'address': party.addresses[0].id,
+                    'siret': siret,
+                    'activity': activities[0].id if activities else None,
+                    }])
+        Access.create([{'web_user': user.id, 'member': member.id,
+                    'administrator': True}])
+        if values.get('iban'):
+            member.request_mandate(values['iban'])
+        cls.request([member])
+        cls._adhesion_email(member, user)
+        return member
+
+    def request_mandate(self, iban):
+        """A SEPA mandate of the member signed online for the account
+        iban, for the staff to validate."""
+        pool = Pool()
+        BankAccount = pool.get('bank.account')
+        Number = pool.get('bank.account.number')
+        Mandate = pool.get('account.payment.sepa.mandate')
+        Company = pool.get('company.company')
+        party = self.party
+        company, = Company.search([], limit=1)
+        iban = stdnum_iban.compact(iban)
+        # An IBAN is one account: a known one is reused.
+        numbers = Number.search([('type', '=', 'iban'), ('number', '=', iban)],
+            limit=1)
+        if numbers:
+            number, = numbers
+            if party not in number.account.owners:
+                BankAccount.write([number.account], {
+                        'owners': [('add', [party.id])]})
+        else:
+            account, = BankAccount.create([{
+                        'owners': [('add', [party.id])],
+                        'currency': company.currency.id,
+                        'numbers': [('create', [{
+                                        'type': 'iban',
+                                        'number': iban,
+                                        }])],
+                        }])
+            number, = account.numbers
+        Mandate.create([{
+                    'company': company.id,
+                    'party': party.id,
+                    'address': party.addresses[0].id,
+                    'account_number': number.id,
+                    'identification': (
+                        f'RUM-{party.code}-{len(party.sepa_mandates) + 1}'),
+                    'type': 'recurrent',
+                    'signature_date': dt.date.today(),
+                    'state': 'requested',
+                    }])
+
+    @staticmethod
+    def _adhesion_email(member, user):
+        msg = EmailMessage()
+        msg['From'] = config.get('email', 'from')
+        msg['To'] = user.email
+        msg['Subject'] = gettext('spsti_portal.msg_adhesion_subject')
+        msg.set_content(gettext('spsti_portal.msg_adhesion_body',
+                member=member.party.name))
+        send_message_transactional(msg)
 
     def activity(self, years=5, today=None):
         """{year: {'visits': n, 'actions': n}} over the last years: the

@@ -16,6 +16,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from stdnum import iban as stdnum_iban
 
 import trytond.config as config
 from trytond.exceptions import RateLimitException, UserError
@@ -431,6 +432,56 @@ def member_exit(page, assignment_id):
     return page.redirect(f'/m/{page.member.id}/employees', done='exit')
 
 
+@portal_route('/m/<int:member>/employees/<int:assignment_id>/exposures',
+    methods=('GET', 'POST'))
+@member_page('declaration')
+def member_exposures(page, assignment_id):
+    """The exposures of a post: the employer declares a new one or ends
+    one it declared."""
+    pool = page.pool
+    Assignment = pool.get('spsti.assignment')
+    Risk = pool.get('spsti.risk')
+    Exposure = pool.get('spsti.assignment.exposure')
+    assignments = Assignment.search([
+            ('id', '=', assignment_id),
+            ('member', '=', page.member.id),
+            ])
+    if not assignments:
+        abort(HTTPStatus.NOT_FOUND)
+    assignment, = assignments
+    form = page.request.form
+    error = None
+    if page.request.method == 'POST':
+        date = parse_date(form.get('date'))
+        try:
+            if not date:
+                raise UserError(gettext('spsti_portal.msg_field_required',
+                        field="Date"))
+            if form.get('exposure'):
+                exposures = Exposure.search([
+                        ('id', '=', page.param_int('exposure')),
+                        ('assignment', '=', assignment.id),
+                        ])
+                if not exposures:
+                    abort(HTTPStatus.NOT_FOUND)
+                assignment.end_exposure(exposures[0], date)
+            else:
+                risks = Risk.search([('id', '=', page.param_int('risk'))])
+                if not risks:
+                    abort(HTTPStatus.BAD_REQUEST)
+                assignment.declare_exposure(risks[0], date)
+            return page.redirect(f'/m/{page.member.id}/employees/'
+                f'{assignment.id}/exposures', done='saved')
+        except UserError as e:
+            error = e.message
+    return page.render('exposures.html', assignment=Assignment(assignment.id),
+        risks=Risk.search([('parent', '!=', None)],
+            order=[('parent.name', 'ASC'), ('name', 'ASC')]),
+        today=dt.date.today(), error=error,
+        done=page.request.args.get('done'),
+        status=HTTPStatus.BAD_REQUEST if error else HTTPStatus.OK)
+
+
 @portal_route('/m/<int:member>/declaration')
 @member_page('declaration')
 def member_declaration(page):
@@ -582,13 +633,43 @@ def member_convocation(page, slot_id):
 @portal_route('/m/<int:member>/invoices')
 @member_page('billing')
 def member_invoices(page):
+    return render_invoices(page)
+
+
+def render_invoices(page, error=None):
+    "The member's invoices and its SEPA mandates."
     Invoice = page.pool.get('account.invoice')
+    Mandate = page.pool.get('account.payment.sepa.mandate')
     invoices = Invoice.search([
             ('party', '=', page.member.party.id),
             ('type', '=', 'out'),
             ('state', 'in', ['posted', 'paid']),
             ], order=[('invoice_date', 'DESC'), ('id', 'DESC')], limit=200)
-    return page.render('invoices.html', invoices=invoices)
+    mandates = Mandate.search([
+            ('party', '=', page.member.party.id),
+            ('state', 'in', ['requested', 'validated']),
+            ])
+    return page.render('invoices.html', invoices=invoices,
+        mandates=mandates, error=error, done=page.request.args.get('done'),
+        status=HTTPStatus.BAD_REQUEST if error else HTTPStatus.OK)
+
+
+@portal_route('/m/<int:member>/mandates', methods=('POST',))
+@member_page('billing')
+def member_mandate(page):
+    "Sign a SEPA direct debit mandate online."
+    form = page.request.form
+    iban = form.get('iban', '').strip()
+    error = None
+    if not stdnum_iban.is_valid(iban):
+        error = gettext('spsti_portal.msg_field_invalid', field="IBAN",
+            value=iban)
+    elif not form.get('mandate'):
+        error = gettext('spsti_portal.msg_adhesion_mandate')
+    if error:
+        return render_invoices(page, error=error)
+    page.member.request_mandate(iban)
+    return page.redirect(f'/m/{page.member.id}/invoices', done='mandate')
 
 
 @portal_route('/m/<int:member>/invoices/<int:invoice_id>.pdf')
@@ -658,7 +739,16 @@ def employee_home(page):
             ], order=[('date', 'DESC')])
     today = dt.date.today()
     ChangeRequest = pool.get('spsti.portal.change_request')
-    return page.render('employee.html', employee=employee,
+    Case = pool.get('spsti.pdp.case')
+    AccessLog = pool.get('spsti.dmst.access_log')
+    cases = Case.search([
+            ('file.employee', '=', employee.id),
+            ('state', '!=', 'closed'),
+            ])
+    if cases:
+        AccessLog.record_portal({c.file.id for c in cases}, page.user,
+            gettext('spsti_portal.msg_access_plan'))
+    return page.render('employee.html', employee=employee, cases=cases,
         changes=ChangeRequest.search([('employee', '=', employee.id)],
             limit=20),
         assignments=[a for a in employee.assignments
@@ -677,6 +767,22 @@ def employee_report(page):
     "Report an error in one's identity or post."
     ask_change(page, 'employee', employee=page.employee)
     return page.redirect('/me', done='report')
+
+
+@portal_route('/me/visits/<int:request_id>/confirm', methods=('POST',))
+@employee_page
+def employee_confirm(page, request_id):
+    "The employee confirms they will come to the convocation."
+    VisitRequest = page.pool.get('spsti.visit.request')
+    requests = VisitRequest.search([
+            ('id', '=', request_id),
+            ('employee', '=', page.employee.id),
+            ('state', '=', 'planned'),
+            ])
+    if not requests:
+        abort(HTTPStatus.NOT_FOUND)
+    requests[0].confirm_convocation()
+    return page.redirect('/me', done='confirm')
 
 
 @portal_route('/me/visits/<int:request_id>/reschedule', methods=('POST',))

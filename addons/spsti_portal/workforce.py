@@ -58,6 +58,26 @@ class Assignment(metaclass=PoolMeta):
         "The posts end on date (sortie)."
         cls.write(assignments, {'end_date': date})
 
+    def declare_exposure(self, risk, start_date):
+        "The employer declares that the post exposes to risk from start."
+        Exposure = Pool().get('spsti.assignment.exposure')
+        exposure, = Exposure.create([{
+                    'assignment': self.id,
+                    'risk': risk.id,
+                    'source': 'employer',
+                    'start_date': start_date,
+                    }])
+        return exposure
+
+    def end_exposure(self, exposure, end_date):
+        """The employer declares the end of an exposure it declared (the
+        team's observations are the team's to end)."""
+        Exposure = Pool().get('spsti.assignment.exposure')
+        if exposure.assignment != self or exposure.source != 'employer':
+            raise PortalError(gettext('spsti_portal.msg_exposure_not_own',
+                    risk=exposure.risk.rec_name))
+        Exposure.write([exposure], {'end_date': end_date})
+
 
 class Employee(metaclass=PoolMeta):
     __name__ = 'spsti.employee'

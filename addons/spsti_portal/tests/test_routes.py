@@ -324,7 +324,7 @@ class SpstiPortalRouteTestCase(RouteTestCase):
                 'reason': "Conflit dans l'équipe",
                 })
         self.assertEqual(response.status_code, 303)
-        with Transaction().start(DB_NAME, 0, readonly=True):
+        with Transaction().start(DB_NAME, 0) as transaction:
             VisitRequest = pool.get('spsti.visit.request')
             request, = VisitRequest.search([
                     ('employee', '=', employee),
@@ -333,6 +333,8 @@ class SpstiPortalRouteTestCase(RouteTestCase):
             self.assertIn(ADMIN, request.reason)
             booked, = VisitRequest.search([('state', '=', 'planned')])
             slot = booked.slot.id
+            VisitRequest.write([booked], {'confirmed': dt.datetime.now()})
+            transaction.commit()
         response = self.get(
             f'/m/{self.member.id}/convocations/{slot}.pdf')
         self.assertEqual(response.status_code, 200)
@@ -358,6 +360,7 @@ class SpstiPortalRouteTestCase(RouteTestCase):
             self.assertEqual(booked.state, 'to_plan')
             self.assertIsNone(booked.slot)
             self.assertIn("déplacement", booked.reschedule_reason)
+            self.assertIsNone(booked.confirmed)
 
     def test_administrator_invites(self):
         "The administrator invites a user, who signs in with a code"
@@ -386,13 +389,21 @@ class SpstiPortalRouteTestCase(RouteTestCase):
         self.assertIn("Ma convocation (PDF)", response.text)
         self.assertNotIn("Lombalgies", response.text)
         opinion, = re.findall(r'/me/opinions/(\d+)\.pdf', response.text)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            AccessLog = pool.get('spsti.dmst.access_log')
+            logged = AccessLog.search_count([])
+        booked, = re.findall(r'/me/visits/(\d+)/confirm', response.text)
+        self.assertEqual(self.post(
+                f'/me/visits/{booked}/confirm').status_code, 303)
+        self.assertIn("Présence confirmée", self.get('/me').text)
         response = self.get(f'/me/opinions/{opinion}.pdf')
         self.assertTrue(response.data.startswith(b'%PDF'))
         self.assertEqual(self.get(f'/m/{self.member.id}/').status_code, 404)
         with Transaction().start(DB_NAME, 0, readonly=True):
-            AccessLog = pool.get('spsti.dmst.access_log')
             VisitType = pool.get('spsti.visit.type')
-            log, = AccessLog.search([('kind', '=', 'portal')])
+            log, = AccessLog.search([], order=[('id', 'DESC')], limit=1)
+            self.assertEqual(AccessLog.search_count([]), logged + 1)
+            self.assertEqual(log.kind, 'portal')
             self.assertEqual(log.web_user.email, EMPLOYEE)
             self.assertEqual(log.file.employee.id, self.employees[0])
             demande, = VisitType.search([('code', '=', 'DEMANDE')])
@@ -567,7 +578,8 @@ class SpstiPortalRouteTestCase(RouteTestCase):
             workforce_sir='1', mandate='1', score='5')
         self.smtp.messages.clear()
         response = self.post('/adhesion', values)
-        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.status_code, 200,
+            re.findall(r'<li>(.*?)</li>', response.text))
         self.assertIn("Demande d'adhésion enregistrée", response.text)
         self.assertEqual(self.smtp.messages[-1]['To'], 'gerant@bistrot.fr')
         with Transaction().start(DB_NAME, 0, readonly=True):
@@ -593,6 +605,83 @@ class SpstiPortalRouteTestCase(RouteTestCase):
         response = self.post('/adhesion', values)
         self.assertEqual(response.status_code, 400)
         self.assertIn(siren(303), response.text)
+
+    def test_employer_exposures_and_mandate(self):
+        """The employer declares an exposure (the category follows) and
+        ends it, never one the team observed; the billing profile signs a
+        SEPA mandate"""
+        pool = Pool(DB_NAME)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            Risk = pool.get('spsti.risk')
+            cmr, = Risk.search([('code', '=', 'CHIM.CMR')])
+            cmr = cmr.id
+        self.sign_in(ADMIN)
+        path = (f'/m/{self.member.id}/employees/{self.assignments[1]}'
+            '/exposures')
+        self.assertIn("Aucune exposition déclarée", self.get(path).text)
+        response = self.post(path, {'risk': cmr, 'date': '2026-01-05'})
+        self.assertEqual(response.status_code, 303)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Assignment = pool.get('spsti.assignment')
+            Exposure = pool.get('spsti.assignment.exposure')
+            assignment = Assignment(self.assignments[1])
+            exposure, = assignment.exposures
+            self.assertEqual(assignment.category.code, 'SIR')
+            team, = Exposure.create([{'assignment': assignment.id,
+                        'risk': cmr, 'source': 'team'}])
+            exposure, team = exposure.id, team.id
+            transaction.commit()
+        response = self.post(path, {'exposure': team, 'date': '2026-06-30'})
+        self.assertEqual(response.status_code, 400)
+        response = self.post(path, {'exposure': exposure,
+                'date': '2026-06-30'})
+        self.assertEqual(response.status_code, 303)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            self.assertEqual(Exposure(exposure).end_date,
+                dt.date(2026, 6, 30))
+            Exposure.delete(Exposure.browse([exposure, team]))
+            transaction.commit()
+
+        response = self.post(f'/m/{self.member.id}/mandates',
+            {'iban': 'FR76 3000 6000 0112 3456 7890 180', 'mandate': '1'})
+        self.assertEqual(response.status_code, 400)
+        response = self.post(f'/m/{self.member.id}/mandates',
+            {'iban': 'FR14 2004 1010 0505 0001 3M02 606', 'mandate': '1'})
+        self.assertEqual(response.status_code, 303)
+        self.assertIn("Mandat RUM-", self.get(
+                f'/m/{self.member.id}/invoices').text)
+
+    def test_employee_plan(self):
+        "The employee reads the actions of their accompaniment plan, logged"
+        pool = Pool(DB_NAME)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Case = pool.get('spsti.pdp.case')
+            MedicalFile = pool.get('spsti.dmst')
+            file, = MedicalFile.search([
+                    ('employee', '=', self.employees[0])])
+            case, = Case.create([{
+                        'file': file.id,
+                        'signal_source': 'attending_doctor',
+                        'signal_date': dt.date(2026, 2, 10),
+                        'plan_date': dt.date(2026, 3, 1),
+                        'actions': [('create', [{
+                                        'description': "Essai d'un siège ergonomique",
+                                        'owner': "Employeur",
+                                        'due_date': dt.date(2026, 4, 1),
+                                        }])],
+                        }])
+            transaction.commit()
+        self.sign_in(EMPLOYEE)
+        response = self.get('/me')
+        self.assertIn("Mon plan d'accompagnement", response.text)
+        self.assertIn("siège ergonomique", response.text)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            AccessLog = pool.get('spsti.dmst.access_log')
+            self.assertTrue(AccessLog.search([
+                        ('kind', '=', 'portal'),
+                        ('file', '=', file.id)]))
+            Case.delete([case])
+            transaction.commit()
 
 
 del RouteTestCase
