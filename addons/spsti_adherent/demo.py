@@ -114,11 +114,15 @@ class Demo(metaclass=PoolMeta):
         if Employee.search([], limit=1):
             return
         fake, rng = ctx.fake, ctx.rng
-        establishments = Establishment.search([])
+        # Plain values read once: records of a large search would be read
+        # and instantiated again for every batch.
+        establishments = [(e.id, e.member.id)
+            for e in Establishment.search([])]
         if not establishments:
             return
-        jobs = Job.search([('level', '=', 'profession')])
-        risks = {r.code: r for r in Risk.search(
+        jobs = [(j.id, j.name[:60])
+            for j in Job.search([('level', '=', 'profession')])]
+        risks = {r.code: r.id for r in Risk.search(
                 [('code', 'in', list(RISK_RATES))])}
         contracts = [c for c, w in CONTRACTS for _ in range(w)]
         # A few large establishments employ most people (Pareto-like).
@@ -132,11 +136,11 @@ class Demo(metaclass=PoolMeta):
             picks = rng.choices(establishments, weights=weights, k=size)
             values, exposures = [], []
             for employee, establishment in zip(employees, picks):
-                job = rng.choice(jobs)
+                job, job_title = rng.choice(jobs)
                 posts = [establishment]
                 if rng.random() < 0.01:
                     posts.append(rng.choice(establishments))
-                for post in posts:
+                for post, member in posts:
                     contract = rng.choice(contracts)
                     begin = fake.date_between('-15y', '-1m')
                     end = None
@@ -144,10 +148,10 @@ class Demo(metaclass=PoolMeta):
                         end = begin + dt.timedelta(days=rng.randint(30, 720))
                     values.append({
                             'employee': employee.id,
-                            'member': post.member.id,
-                            'establishment': post.id,
-                            'job': job.id,
-                            'job_title': job.name[:60],
+                            'member': member,
+                            'establishment': post,
+                            'job': job,
+                            'job_title': job_title,
                             'contract_type': contract,
                             'start_date': begin,
                             'end_date': end,
@@ -156,7 +160,7 @@ class Demo(metaclass=PoolMeta):
                             'source': 'dsn',
                             })
                     exposures.append([{
-                                'risk': risks[code].id,
+                                'risk': risks[code],
                                 'source': 'employer',
                                 'start_date': begin,
                                 } for code, rate in RISK_RATES.items()

@@ -64,6 +64,8 @@ def main():
                 Demo.generate_organisation(ctx)
                 Demo.generate_members(ctx)
                 transaction.commit()
+                print(f"members: {ctx.members}, "
+                    f"{time.monotonic() - started:.0f} s", flush=True)
                 Demo.generate_workforce(ctx)
             transaction.commit()
             count = Assignment.search_count([])

@@ -10,6 +10,8 @@ name=${1%.py}
 shift
 [ -f "$ROOT/tests/bench/$name.py" ] || { echo "no tests/bench/$name.py" >&2; exit 2; }
 
+# Production mode, as scripts/serve-production runs it (no asserts).
+export PYTHONOPTIMIZE=1
 pg_start
 trap pg_stop EXIT
 cd "$ROOT"
