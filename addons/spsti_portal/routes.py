@@ -120,9 +120,22 @@ class Page:
         Session = self.pool.get('web.user.session')
         if self.session:
             self.user = Session.get_user(self.session)
+            if self.user and not self.user.active:
+                # A deactivated account loses its sessions at once.
+                self.user = None
             if self.user:
                 Session.reset(self.session)
         return self.user
+
+    def record(self, model, record_id, domain, status=HTTPStatus.NOT_FOUND):
+        """The record of model with record_id within the domain of what the
+        user may see, else abort with status (404: nothing tells whether
+        it exists)."""
+        records = self.pool.get(model).search(
+            [('id', '=', record_id)] + domain, limit=1)
+        if not records:
+            abort(status)
+        return records[0]
 
     def param_int(self, name, default=None):
         try:
@@ -337,15 +350,11 @@ def member_change(page):
 @portal_route('/m/<int:member>/sheets/<int:sheet_id>.pdf')
 @member_page(None)
 def member_company_sheet(page, sheet_id):
-    CompanySheet = page.pool.get('spsti.company_sheet')
-    sheets = CompanySheet.search([
-            ('id', '=', sheet_id),
+    sheet = page.record('spsti.company_sheet', sheet_id, [
             ('establishment.member', '=', page.member.id),
             ('state', '=', 'validated'),
             ])
-    if not sheets:
-        abort(HTTPStatus.NOT_FOUND)
-    return report(page, 'spsti.company_sheet', sheets[0],
+    return report(page, 'spsti.company_sheet', sheet,
         f'fiche-entreprise-{sheet_id}.pdf')
 
 
@@ -387,10 +396,8 @@ def member_entry(page):
     Assignment = page.pool.get('spsti.assignment')
     model = None
     if page.param_int('model'):
-        model = next(iter(Assignment.search([
-                        ('id', '=', page.param_int('model')),
-                        ('member', '=', page.member.id),
-                        ])), None)
+        model = page.record('spsti.assignment', page.param_int('model'),
+            [('member', '=', page.member.id)])
     form = page.request.form
     errors = []
     if page.request.method == 'POST':
@@ -413,13 +420,8 @@ def member_entry(page):
 @member_page('declaration')
 def member_exit(page, assignment_id):
     Assignment = page.pool.get('spsti.assignment')
-    assignments = Assignment.search([
-            ('id', '=', assignment_id),
-            ('member', '=', page.member.id),
-            ])
-    if not assignments:
-        abort(HTTPStatus.NOT_FOUND)
-    assignment, = assignments
+    assignment = page.record('spsti.assignment', assignment_id,
+        [('member', '=', page.member.id)])
     date = parse_date(page.request.form.get('end_date'))
     if not date:
         abort(HTTPStatus.BAD_REQUEST)
@@ -428,7 +430,7 @@ def member_exit(page, assignment_id):
                 'spsti_portal.msg_exit_before_start',
                 assignment=assignment.employee.rec_name,
                 start=assignment.start_date.strftime('%d/%m/%Y')))
-    Assignment.declare_exit(assignments, date)
+    Assignment.declare_exit([assignment], date)
     return page.redirect(f'/m/{page.member.id}/employees', done='exit')
 
 
@@ -441,14 +443,8 @@ def member_exposures(page, assignment_id):
     pool = page.pool
     Assignment = pool.get('spsti.assignment')
     Risk = pool.get('spsti.risk')
-    Exposure = pool.get('spsti.assignment.exposure')
-    assignments = Assignment.search([
-            ('id', '=', assignment_id),
-            ('member', '=', page.member.id),
-            ])
-    if not assignments:
-        abort(HTTPStatus.NOT_FOUND)
-    assignment, = assignments
+    assignment = page.record('spsti.assignment', assignment_id,
+        [('member', '=', page.member.id)])
     form = page.request.form
     error = None
     if page.request.method == 'POST':
@@ -458,18 +454,14 @@ def member_exposures(page, assignment_id):
                 raise UserError(gettext('spsti_portal.msg_field_required',
                         field="Date"))
             if form.get('exposure'):
-                exposures = Exposure.search([
-                        ('id', '=', page.param_int('exposure')),
-                        ('assignment', '=', assignment.id),
-                        ])
-                if not exposures:
-                    abort(HTTPStatus.NOT_FOUND)
-                assignment.end_exposure(exposures[0], date)
+                assignment.end_exposure(page.record(
+                        'spsti.assignment.exposure',
+                        page.param_int('exposure'),
+                        [('assignment', '=', assignment.id)]), date)
             else:
-                risks = Risk.search([('id', '=', page.param_int('risk'))])
-                if not risks:
-                    abort(HTTPStatus.BAD_REQUEST)
-                assignment.declare_exposure(risks[0], date)
+                assignment.declare_exposure(page.record('spsti.risk',
+                        page.param_int('risk'), [],
+                        status=HTTPStatus.BAD_REQUEST), date)
             return page.redirect(f'/m/{page.member.id}/employees/'
                 f'{assignment.id}/exposures', done='saved')
         except UserError as e:
@@ -510,13 +502,12 @@ def render_declaration(page, error=None):
 @member_page('declaration')
 def member_declaration_action(page, declaration_id, action):
     Declaration = page.pool.get('spsti.declaration')
-    declarations = Declaration.search([
-            ('id', '=', declaration_id),
-            ('member', '=', page.member.id),
-            ('state', '=', 'open'),
-            ])
-    if not declarations or action not in {'fill', 'validate'}:
+    if action not in {'fill', 'validate'}:
         abort(HTTPStatus.NOT_FOUND)
+    declarations = [page.record('spsti.declaration', declaration_id, [
+                ('member', '=', page.member.id),
+                ('state', '=', 'open'),
+                ])]
     if action == 'fill':
         Declaration.fill(declarations)
         return page.redirect(f'/m/{page.member.id}/declaration',
@@ -557,32 +548,28 @@ def member_satisfaction(page):
 @portal_route('/m/<int:member>/visits', methods=('GET', 'POST'))
 @member_page('convocations')
 def member_visits(page):
-    pool = page.pool
-    VisitRequest = pool.get('spsti.visit.request')
-    Assignment = pool.get('spsti.assignment')
+    VisitRequest = page.pool.get('spsti.visit.request')
     error = None
     if page.request.method == 'POST':
-        assignments = Assignment.search([
-                ('id', '=', page.param_int('assignment')),
-                ('member', '=', page.member.id),
-                ])
+        assignment = page.record('spsti.assignment',
+            page.param_int('assignment'), [('member', '=', page.member.id)],
+            status=HTTPStatus.BAD_REQUEST)
         visit_type = visit_type_of(page, EMPLOYER_VISIT_TYPES)
-        if not assignments or not visit_type:
+        if not visit_type:
             abort(HTTPStatus.BAD_REQUEST)
         try:
-            request_visit(page, assignments[0], visit_type, 'employer')
+            request_visit(page, assignment, visit_type, 'employer')
             return page.redirect(f'/m/{page.member.id}/visits',
                 done='requested')
         except UserError as e:
             error = e.message
-    requests = VisitRequest.search(employer_requests(page.member), order=[('effective_due_date', 'ASC NULLS LAST'),
-            ('id', 'ASC')], limit=500)
+    requests = VisitRequest.search(employer_requests(page.member),
+        order=[('effective_due_date', 'ASC NULLS LAST'), ('id', 'ASC')],
+        limit=500)
     assignment = None
     if page.param_int('assignment'):
-        assignment = next(iter(Assignment.search([
-                        ('id', '=', page.param_int('assignment')),
-                        ('member', '=', page.member.id),
-                        ])), None)
+        assignment = page.record('spsti.assignment',
+            page.param_int('assignment'), [('member', '=', page.member.id)])
     return page.render('visits.html', requests=requests,
         assignment=assignment, error=error,
         visit_types=visit_types(page, EMPLOYER_VISIT_TYPES),
@@ -594,21 +581,20 @@ def member_visits(page):
 @member_page('convocations')
 def member_visit_action(page, request_id, action):
     VisitRequest = page.pool.get('spsti.visit.request')
-    requests = VisitRequest.search(employer_requests(page.member)
-        + [('id', '=', request_id)])
-    if not requests or action not in {'cancel', 'reschedule'}:
+    if action not in {'cancel', 'reschedule'}:
         abort(HTTPStatus.NOT_FOUND)
+    request = page.record('spsti.visit.request', request_id,
+        employer_requests(page.member))
     reason = page.request.form.get('reason', '').strip()
     if not reason:
         abort(HTTPStatus.BAD_REQUEST,
             gettext('spsti_portal.msg_reason_required'))
-    request, = requests
     reason = gettext('spsti_portal.msg_reason_employer', reason=reason)
     if action == 'cancel':
         # Only the employer's own requests: the regulatory visits stay due.
         if request.origin != 'employer':
             abort(HTTPStatus.FORBIDDEN)
-        VisitRequest.cancel(requests, reason=reason)
+        VisitRequest.cancel([request], reason=reason)
     else:
         reschedule(page, request, reason)
     return page.redirect(f'/m/{page.member.id}/visits', done=action)
@@ -617,16 +603,12 @@ def member_visit_action(page, request_id, action):
 @portal_route('/m/<int:member>/convocations/<int:slot_id>.pdf')
 @member_page('convocations')
 def member_convocation(page, slot_id):
-    Slot = page.pool.get('spsti.slot')
-    slots = Slot.search([
-            ('id', '=', slot_id),
+    slot = page.record('spsti.slot', slot_id, [
             ('request.member', '=', page.member.id),
             ('request.origin', '!=', 'employee'),
             ('state', '=', 'booked'),
             ])
-    if not slots:
-        abort(HTTPStatus.NOT_FOUND)
-    return report(page, 'spsti.slot.convocation.employer', slots[0],
+    return report(page, 'spsti.slot.convocation.employer', slot,
         f'convocation-{slot_id}.pdf')
 
 
@@ -675,16 +657,11 @@ def member_mandate(page):
 @portal_route('/m/<int:member>/invoices/<int:invoice_id>.pdf')
 @member_page('billing')
 def member_invoice(page, invoice_id):
-    Invoice = page.pool.get('account.invoice')
-    invoices = Invoice.search([
-            ('id', '=', invoice_id),
+    invoice = page.record('account.invoice', invoice_id, [
             ('party', '=', page.member.party.id),
             ('type', '=', 'out'),
             ('state', 'in', ['posted', 'paid']),
             ])
-    if not invoices:
-        abort(HTTPStatus.NOT_FOUND)
-    invoice, = invoices
     return report(page, 'spsti.invoice.facturx', invoice,
         f'facture-{invoice.number}.pdf')
 
@@ -773,34 +750,25 @@ def employee_report(page):
 @employee_page
 def employee_confirm(page, request_id):
     "The employee confirms they will come to the convocation."
-    VisitRequest = page.pool.get('spsti.visit.request')
-    requests = VisitRequest.search([
-            ('id', '=', request_id),
+    page.record('spsti.visit.request', request_id, [
             ('employee', '=', page.employee.id),
             ('state', '=', 'planned'),
-            ])
-    if not requests:
-        abort(HTTPStatus.NOT_FOUND)
-    requests[0].confirm_convocation()
+            ]).confirm_convocation()
     return page.redirect('/me', done='confirm')
 
 
 @portal_route('/me/visits/<int:request_id>/reschedule', methods=('POST',))
 @employee_page
 def employee_reschedule(page, request_id):
-    VisitRequest = page.pool.get('spsti.visit.request')
-    requests = VisitRequest.search([
-            ('id', '=', request_id),
+    request = page.record('spsti.visit.request', request_id, [
             ('employee', '=', page.employee.id),
             ('state', '=', 'planned'),
             ])
     reason = page.request.form.get('reason', '').strip()
-    if not requests:
-        abort(HTTPStatus.NOT_FOUND)
     if not reason:
         abort(HTTPStatus.BAD_REQUEST,
             gettext('spsti_portal.msg_reason_required'))
-    reschedule(page, requests[0],
+    reschedule(page, request,
         gettext('spsti_portal.msg_reason_employee', reason=reason))
     return page.redirect('/me', done='reschedule')
 
@@ -808,32 +776,22 @@ def employee_reschedule(page, request_id):
 @portal_route('/me/convocations/<int:slot_id>.pdf')
 @employee_page
 def employee_convocation(page, slot_id):
-    Slot = page.pool.get('spsti.slot')
-    slots = Slot.search([
-            ('id', '=', slot_id),
+    slot = page.record('spsti.slot', slot_id, [
             ('request.employee', '=', page.employee.id),
             ('state', '=', 'booked'),
             ])
-    if not slots:
-        abort(HTTPStatus.NOT_FOUND)
-    return report(page, 'spsti.slot.convocation.employee', slots[0],
+    return report(page, 'spsti.slot.convocation.employee', slot,
         f'convocation-{slot_id}.pdf')
 
 
 @portal_route('/me/opinions/<int:consultation_id>.pdf')
 @employee_page
 def employee_opinion(page, consultation_id):
-    pool = page.pool
-    Consultation = pool.get('spsti.dmst.consultation')
-    AccessLog = pool.get('spsti.dmst.access_log')
-    consultations = Consultation.search([
-            ('id', '=', consultation_id),
+    AccessLog = page.pool.get('spsti.dmst.access_log')
+    consultation = page.record('spsti.dmst.consultation', consultation_id, [
             ('file.employee', '=', page.employee.id),
             ('state', '=', 'issued'),
             ])
-    if not consultations:
-        abort(HTTPStatus.NOT_FOUND)
-    consultation, = consultations
     AccessLog.record_portal([consultation.file.id], page.user,
         gettext('spsti_portal.msg_access_opinion',
             consultation=consultation.rec_name))

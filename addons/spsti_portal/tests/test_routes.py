@@ -237,6 +237,21 @@ class SpstiPortalRouteTestCase(RouteTestCase):
         self.post('/logout')
         self.assertEqual(self.get(f'/m/{self.member.id}/').status_code, 303)
 
+        # A deactivated account loses its open session.
+        self.sign_in(ADMIN)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            User = Pool().get('web.user')
+            admin, = User.search([('email', '=', ADMIN)])
+            User.write([admin], {'active': False})
+            transaction.commit()
+        try:
+            self.assertEqual(
+                self.get(f'/m/{self.member.id}/').status_code, 303)
+        finally:
+            with Transaction().start(DB_NAME, 0) as transaction:
+                User.write([admin], {'active': True})
+                transaction.commit()
+
     def test_wrong_code_and_rate_limit(self):
         "Wrong codes are refused, then the address is rate-limited"
         self.post('/login', {'email': ACCOUNTANT, 'action': 'code'})
