@@ -12,6 +12,8 @@ pg_start() {
     local bin run_as=()
     bin=$(pg_bindir)
     PG_DIR=$(mktemp -d /tmp/spsti-pg.XXXXXX)
+    # The fault tests restart the cluster.
+    export PG_DIR
     PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     if [ "$(id -u)" = 0 ]; then
         # initdb refuses to run as root.
@@ -21,8 +23,17 @@ pg_start() {
     PG_RUN_AS=("${run_as[@]}")
     "${run_as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust \
         -E UTF8 --locale=C.UTF-8 >/dev/null
+    # In the cluster's configuration, so that a plain pg_ctl start (the
+    # fault tests restart it) listens where it did.
+    "${run_as[@]}" tee -a "$PG_DIR/data/postgresql.conf" >/dev/null <<CONF
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_DIR'
+fsync = off
+full_page_writes = off
+synchronous_commit = off
+CONF
     "${run_as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
-        -o "-h 127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
         start >/dev/null
     export PG_URI="postgresql://postgres@127.0.0.1:$PG_PORT/"
     log "PostgreSQL $(basename "$(dirname "$bin")") on 127.0.0.1:$PG_PORT"

@@ -197,7 +197,7 @@ class Member(metaclass=PoolMeta):
         cursor = Transaction().connection.cursor()
         request = VisitRequest.__table__()
         year = Extract('YEAR', request.done_date)
-        cursor.execute(*request.select(year, Count(Literal('*')),
+        cursor.execute(*request.select(year, Count(Literal(1)),
                 where=(request.member == self.id)
                 & (request.state == 'done')
                 & (request.origin != 'employee')
@@ -207,7 +207,7 @@ class Member(metaclass=PoolMeta):
             result[int(year_)]['visits'] = count
         action = Action.__table__()
         year = Extract('YEAR', action.start)
-        cursor.execute(*action.select(year, Count(Literal('*')),
+        cursor.execute(*action.select(year, Count(Literal(1)),
                 where=(action.member == self.id)
                 & (action.state == 'done')
                 & (action.start >= dt.datetime(first, 1, 1)),
@@ -239,11 +239,11 @@ class Member(metaclass=PoolMeta):
             & (request.done_date >= start))
         cursor.execute(*request.select(
                 Count(request.employee, distinct=True),
-                Count(Literal('*')), where=where))
+                Count(Literal(1)), where=where))
         employees, visits = cursor.fetchone()
         if employees < Configuration(1).portal_barometer_threshold:
             return None
-        cursor.execute(*request.select(request.outcome, Count(Literal('*')),
+        cursor.execute(*request.select(request.outcome, Count(Literal(1)),
                 where=where, group_by=[request.outcome]))
         outcomes = {o: c for o, c in cursor if o}
         consultation = Consultation.__table__()
@@ -253,7 +253,7 @@ class Member(metaclass=PoolMeta):
             .join(consultation, condition=consultation.request == request.id)
             .join(link, condition=link.consultation == consultation.id)
             .join(advice, condition=advice.id == link.advice)
-            .select(advice.id, Count(Literal('*')),
+            .select(advice.id, Count(Literal(1)),
                 where=where & advice.audience.in_(['employer', 'both']),
                 group_by=[advice.id]))
         advice_counts = dict(cursor)

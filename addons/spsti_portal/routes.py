@@ -10,6 +10,7 @@ HttpOnly, Secure and SameSite=Lax, and the session expires after
 `[session] web_timeout` seconds without activity."""
 import datetime as dt
 import hmac
+import logging
 import os
 import secrets
 from functools import wraps
@@ -19,16 +20,19 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from stdnum import iban as stdnum_iban
 
 import trytond.config as config
+from trytond import backend
 from trytond.exceptions import RateLimitException, UserError
 from trytond.i18n import gettext
 from trytond.protocols.wrappers import (
-    HTTPStatus, Response, abort, redirect, with_pool, with_transaction)
+    HTTPStatus, Response, abort, exceptions, redirect, with_pool,
+    with_transaction)
 from trytond.modules.spsti_planning.slot import timezone, to_local
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 
 from .member_access import PROFILES
 
+logger = logging.getLogger(__name__)
 SESSION_COOKIE = 'spsti_portal_session'
 CSRF_COOKIE = 'spsti_portal_csrf'
 PAGE_SIZE = 50
@@ -150,6 +154,7 @@ def portal_route(path, methods=('GET',), login=True):
     POST, user errors shown on the page they came from."""
     def decorator(func):
         @app.route('/<database_name>/portal' + path, methods=list(methods))
+        @database_unavailable
         @with_pool
         @with_transaction(readonly=False, context={'language': 'fr'})
         @wraps(func)
@@ -166,6 +171,30 @@ def portal_route(path, methods=('GET',), login=True):
                 return func(page, **kwargs)
         return wrapper
     return decorator
+
+
+def database_unavailable(func):
+    """Answer 503 with a page of its own when the database cannot be
+    reached (restart, failover), instead of an error that would show the
+    connection's details; the next requests work again once it is back."""
+    @wraps(func)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return func(request, *args, **kwargs)
+        except exceptions.HTTPException as e:
+            if not isinstance(e.description, backend.DatabaseOperationalError):
+                raise
+            logger.warning("portal: database unavailable: %s", e.description)
+        except backend.DatabaseOperationalError as e:
+            logger.warning("portal: database unavailable: %s", e)
+        response = Response(
+            templates.get_template('unavailable.html').render(),
+            status=HTTPStatus.SERVICE_UNAVAILABLE,
+            content_type='text/html; charset=utf-8')
+        response.headers['Retry-After'] = '30'
+        response.headers.update(SECURITY_HEADERS)
+        return response
+    return wrapper
 
 
 def member_page(profile):
