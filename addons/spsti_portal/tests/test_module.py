@@ -5,7 +5,9 @@ import datetime as dt
 from trytond.exceptions import RateLimitException
 from trytond.modules.spsti_adherent.tests.tools import (
     create_assignment, create_employee, create_member, setup_referentials)
-from trytond.modules.spsti_base.tests.tools import untranslated_strings
+from trytond.model.exceptions import AccessError
+from trytond.modules.spsti_base.tests.tools import (
+    as_user, untranslated_strings)
 from trytond.modules.spsti_portal.exceptions import PortalError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -158,6 +160,44 @@ class SpstiPortalTestCase(ModuleTestCase):
         self.assertEqual(barometer['outcomes'],
             {'attestation': 9, 'fit_with_adjustment': 2})
         self.assertEqual(barometer['advice'], [(advice.name, 1)])
+
+    @with_transaction()
+    def test_back_office_access(self):
+        """Employer accesses and change requests are the administrators'
+        and the relation team's, who alone create portal accounts;
+        sign-in codes and password hashes are nobody's"""
+        pool = Pool()
+        users = setup_referentials()['users']
+        readers = {
+            'spsti.portal.member_access': {'admin', 'relation'},
+            'spsti.portal.change_request': {'admin', 'relation'},
+            'spsti.portal.satisfaction': {'admin', 'relation', 'pilotage'},
+            'spsti.portal.login_code': set(),
+            }
+        for model, allowed in readers.items():
+            Model = pool.get(model)
+            for login, user in users.items():
+                if login not in {'admin', 'medecin', 'infirmier',
+                        'planification', 'facturation', 'relation',
+                        'pilotage'}:
+                    continue
+                with self.subTest(model=model, login=login), as_user(user):
+                    if login in allowed:
+                        Model.search([])
+                    else:
+                        with self.assertRaises(AccessError):
+                            Model.search([])
+        User = pool.get('web.user')
+        account, = User.create([{'email': 'rh@garage-martin.fr',
+                    'password': 'Portail-2026!'}])
+        with as_user(users['admin']), self.assertRaises(AccessError):
+            User.read([account.id], ['password_hash'])
+        for login in ['planification', 'facturation', 'medecin']:
+            with self.subTest(login=login), as_user(users[login]), \
+                    self.assertRaises(AccessError):
+                User.create([{'email': f'{login}@example.org'}])
+        with as_user(users['relation']):
+            User.create([{'email': 'relation@example.org'}])
 
     @with_transaction()
     def test_translations(self):
