@@ -36,8 +36,7 @@ REFERENTIALS = {
 
 @functools.cache
 def _schema():
-    with file_open(SCHEMA_PATH, encoding='utf-8') as fp:
-        return json.load(fp)
+    return read_schema(SCHEMA_PATH)
 
 
 def json_path(parts):
@@ -46,6 +45,58 @@ def json_path(parts):
     for part in parts:
         path += f'[{part}]' if isinstance(part, int) else f'.{part}'
     return path
+
+
+def _error(kind, **values):
+    return PortabilityError(gettext(
+            f'spsti_adherent.msg_portability_{kind}', **values))
+
+
+def read_schema(path):
+    "The JSON Schema of a format shipped at path in a module folder."
+    with file_open(path, encoding='utf-8') as fp:
+        return json.load(fp)
+
+
+def schema_errors(schema, data):
+    "The schema violations of data, as (JSON path, message), in order."
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.FormatChecker())
+    return sorted((json_path(e.absolute_path), e.message)
+        for e in validator.iter_errors(data))
+
+
+def load_document(data, format_, version, schema, error):
+    """The document of data (bytes, str or dict) checked against its
+    format, version and schema; error(kind, **values) gives the exception
+    raised for kind 'not_json', 'format', 'version' or 'schema', every
+    schema violation listed with its path."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        data = bytes(data)
+    if isinstance(data, (bytes, str)):
+        try:
+            data = json.loads(data)
+        except (UnicodeDecodeError, ValueError) as exception:
+            raise error('not_json', error=str(exception)) from exception
+    if not isinstance(data, dict) or data.get('format') != format_:
+        raise error('format', expected=format_,
+            format=data.get('format') if isinstance(data, dict) else None)
+    if data.get('version') != version:
+        raise error('version', version=data.get('version'),
+            supported=version)
+    check_schema(data, version, schema, error)
+    return data
+
+
+def check_schema(data, version, schema, error):
+    errors = schema_errors(schema, data)
+    if errors:
+        lines = [f'- {path}: {message}'
+            for path, message in errors[:MAX_ERRORS]]
+        if len(errors) > MAX_ERRORS:
+            lines.append('- …')
+        raise error('schema', version=version, count=len(errors),
+            errors='\n'.join(lines))
 
 
 def iso_date(value):
@@ -333,49 +384,11 @@ class MemberFile(Model):
     def load(cls, data):
         """The member file as a dict from bytes, str or dict, checked
         against its format, version and schema."""
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            data = bytes(data)
-        if isinstance(data, (bytes, str)):
-            try:
-                data = json.loads(data)
-            except (UnicodeDecodeError, ValueError) as exception:
-                raise PortabilityError(gettext(
-                        'spsti_adherent.msg_portability_not_json',
-                        error=str(exception))) from exception
-        if not isinstance(data, dict) or data.get('format') != FORMAT:
-            raise PortabilityError(gettext(
-                    'spsti_adherent.msg_portability_format',
-                    format=(data.get('format') if isinstance(data, dict)
-                        else None),
-                    expected=FORMAT))
-        if data.get('version') != VERSION:
-            raise PortabilityError(gettext(
-                    'spsti_adherent.msg_portability_version',
-                    version=data.get('version'), supported=VERSION))
-        cls.validate_schema(data)
-        return data
-
-    @classmethod
-    def schema_errors(cls, data):
-        "The schema violations of data, as (JSON path, message), in order."
-        validator = jsonschema.Draft202012Validator(
-            cls.schema(), format_checker=jsonschema.FormatChecker())
-        errors = [(json_path(e.absolute_path), e.message)
-            for e in validator.iter_errors(data)]
-        return sorted(errors)
+        return load_document(data, FORMAT, VERSION, cls.schema(), _error)
 
     @classmethod
     def validate_schema(cls, data):
-        errors = cls.schema_errors(data)
-        if errors:
-            lines = [f'- {path}: {message}'
-                for path, message in errors[:MAX_ERRORS]]
-            if len(errors) > MAX_ERRORS:
-                lines.append('- …')
-            raise PortabilityError(gettext(
-                    'spsti_adherent.msg_portability_schema',
-                    version=VERSION, count=len(errors),
-                    errors='\n'.join(lines)))
+        check_schema(data, VERSION, cls.schema(), _error)
 
     @classmethod
     def reference_errors(cls, data):

@@ -5,15 +5,13 @@ import datetime as dt
 import functools
 import json
 
-import jsonschema
 
 from trytond.i18n import gettext
 from trytond.model import Model, ModelView, fields
 from trytond.modules.spsti_adherent.portability import (
-    iso_date, json_path, parse_iso_date)
+    iso_date, load_document, parse_iso_date, read_schema)
 from trytond.pool import Pool
 from trytond.pyson import PYSONEncoder
-from trytond.tools import file_open
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
@@ -23,8 +21,6 @@ from .exceptions import TransferError
 FORMAT = 'spsti-medical-file'
 VERSION = '1.0'
 SCHEMA_PATH = 'spsti_dmst/transfer/medical-file-1.0.schema.json'
-# Schema errors listed in one message at most.
-MAX_ERRORS = 30
 HEALTH_DATA = [
     ('anamnesis', 'anamnesis'),
     ('height_cm', 'height'),
@@ -45,8 +41,11 @@ OUTCOME_TEXTS = [
 
 @functools.cache
 def _schema():
-    with file_open(SCHEMA_PATH, encoding='utf-8') as fp:
-        return json.load(fp)
+    return read_schema(SCHEMA_PATH)
+
+
+def _error(kind, **values):
+    return TransferError(gettext(f'spsti_dmst.msg_transfer_{kind}', **values))
 
 
 class MedicalFileTransfer(Model):
@@ -163,33 +162,7 @@ class MedicalFileTransfer(Model):
     def load(cls, data):
         """The transfer data from bytes, checked against its format,
         version and schema; every violation is listed with its path."""
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            data = bytes(data)
-        if isinstance(data, (bytes, str)):
-            try:
-                data = json.loads(data)
-            except (UnicodeDecodeError, ValueError) as exception:
-                raise TransferError(gettext(
-                        'spsti_dmst.msg_transfer_not_json',
-                        error=str(exception))) from exception
-        if not isinstance(data, dict) or data.get('format') != FORMAT:
-            raise TransferError(gettext('spsti_dmst.msg_transfer_format',
-                    expected=FORMAT))
-        if data.get('version') != VERSION:
-            raise TransferError(gettext('spsti_dmst.msg_transfer_version',
-                    version=data.get('version'), supported=VERSION))
-        validator = jsonschema.Draft202012Validator(
-            _schema(), format_checker=jsonschema.FormatChecker())
-        errors = sorted((json_path(e.absolute_path), e.message)
-            for e in validator.iter_errors(data))
-        if errors:
-            lines = [f'- {path}: {message}'
-                for path, message in errors[:MAX_ERRORS]]
-            if len(errors) > MAX_ERRORS:
-                lines.append('- …')
-            raise TransferError(gettext('spsti_dmst.msg_transfer_schema',
-                    count=len(errors), errors='\n'.join(lines)))
-        return data
+        return load_document(data, FORMAT, VERSION, _schema(), _error)
 
     @classmethod
     def match_employee(cls, data):
