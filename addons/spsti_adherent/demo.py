@@ -210,4 +210,3 @@ def _nir(rng, sex, birth):
         + f'{birth.month:02d}' + f'{rng.randint(1, 95):02d}' \
         + f'{rng.randint(1, 990):03d}' + f'{rng.randint(1, 999):03d}'
     return body + f'{97 - int(body) % 97:02d}'
-

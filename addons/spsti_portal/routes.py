@@ -915,6 +915,7 @@ def ask_change(page, kind, member=None, employee=None):
                 'description': description,
                 }])
 
+
 def employer_requests(member):
     """The open visit requests an employer sees: not those the employee
     asked for, which the employer is not told of (R4624-34)."""

@@ -45,7 +45,8 @@ def test_employer_signs_in_with_code_and_requests_visit(product, smtp,
     phone.get_by_role('link', name='Demander une visite').first.click()
     phone.get_by_label('Type de visite').select_option(
         label='Visite à la demande')
-    phone.get_by_label('Motif de la demande').fill("Plainte de douleurs au poste")
+    phone.get_by_label('Motif de la demande').fill(
+        "Plainte de douleurs au poste")
     phone.get_by_role('button', name='Envoyer la demande').click()
     phone.get_by_text('Votre demande de visite a été transmise').wait_for()
     assert_fits(phone)

@@ -680,7 +680,8 @@ class SpstiPortalRouteTestCase(RouteTestCase):
                         'signal_date': dt.date(2026, 2, 10),
                         'plan_date': dt.date(2026, 3, 1),
                         'actions': [('create', [{
-                                        'description': "Essai d'un siège ergonomique",
+                                        'description': (
+                                            "Essai d'un siège ergonomique"),
                                         'owner': "Employeur",
                                         'due_date': dt.date(2026, 4, 1),
                                         }])],
