@@ -15,7 +15,7 @@ from trytond.model import (
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from .exceptions import ReassignmentError
@@ -150,8 +150,17 @@ class Coverage(ModelSQL, ModelView):
     def follow(cls, records, date=None):
         """Record in the history the team of members or establishments
         changed by hand: a new period from date (today) when the team or
-        sector differs from the coverage in force; nothing otherwise."""
+        sector differs from the coverage in force; nothing otherwise. The
+        history is a consequence of the change the user may make: it is
+        written whatever their access to it."""
+        if Transaction().context.get('_spsti_coverage_apply'):
+            return
         date = date or Pool().get('ir.date').today()
+        with without_check_access():
+            cls._follow(records, date)
+
+    @classmethod
+    def _follow(cls, records, date):
         current = {}
         for record in records:
             key = cls._key(record)
@@ -269,18 +278,20 @@ class Coverage(ModelSQL, ModelView):
         establishment_changes = defaultdict(list)
         for establishment_id, team, sector in cursor:
             establishment_changes[(team, sector)].append(establishment_id)
-        args = []
-        for (team, sector), ids in member_changes.items():
-            args.extend([Member.browse(ids),
-                    {'team': team, 'sector': sector}])
-        if args:
-            Member.write(*args)
-        args = []
-        for (team, sector), ids in establishment_changes.items():
-            args.extend([Establishment.browse(ids),
-                    {'team': team, 'sector': sector}])
-        if args:
-            Establishment.write(*args)
+        # The coverages are the source here: the write hooks stand aside.
+        with Transaction().set_context(_spsti_coverage_apply=True):
+            args = []
+            for (team, sector), ids in member_changes.items():
+                args.extend([Member.browse(ids),
+                        {'team': team, 'sector': sector}])
+            if args:
+                Member.write(*args)
+            args = []
+            for (team, sector), ids in establishment_changes.items():
+                args.extend([Establishment.browse(ids),
+                        {'team': team, 'sector': sector}])
+            if args:
+                Establishment.write(*args)
         return (sum(map(len, member_changes.values()))
             + sum(map(len, establishment_changes.values())))
 

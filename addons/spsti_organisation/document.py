@@ -11,18 +11,12 @@ import copy
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
-from sql import Literal
-from sql.operators import In
-
-from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
-from trytond.model import (
-    DeactivableMixin, Index, ModelSQL, ModelView, fields, tree)
+from trytond.model import DeactivableMixin, Index, ModelSQL, ModelView, fields, tree
 from trytond.modules.spsti_base.code import CodedMixin
 from trytond.modules.spsti_dmst.medical_file import MedicalRecordMixin
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import DocumentError, DocumentTypeValidationError
@@ -61,7 +55,7 @@ class DocumentType(CodedMixin, DeactivableMixin, tree(), ModelSQL, ModelView):
     parent = fields.Many2One(
         'spsti.document.type', "Parent", ondelete='RESTRICT')
     childs = fields.One2Many('spsti.document.type', 'parent', "Children")
-    resources = fields.MultiSelection(
+    filed_on = fields.MultiSelection(
         RESOURCES, "Filed On", required=True,
         help="The records documents of this type are attached to.")
     confidentiality = fields.Selection(
@@ -94,7 +88,7 @@ class DocumentType(CodedMixin, DeactivableMixin, tree(), ModelSQL, ModelView):
     @classmethod
     def validate_fields(cls, types, field_names):
         super().validate_fields(types, field_names)
-        if field_names & {'confidentiality', 'resources',
+        if field_names & {'confidentiality', 'filed_on',
                 'shared_with_member'}:
             for type_ in types:
                 type_.check_confidentiality()
@@ -102,7 +96,7 @@ class DocumentType(CodedMixin, DeactivableMixin, tree(), ModelSQL, ModelView):
     def check_confidentiality(self):
         if self.confidentiality != 'medical':
             return
-        if set(self.resources) - {'spsti.dmst'}:
+        if set(self.filed_on) - {'spsti.dmst'}:
             raise DocumentTypeValidationError(gettext(
                     'spsti_organisation.msg_document_type_medical_resources',
                     type=self.rec_name))
@@ -116,7 +110,7 @@ class Attachment(metaclass=PoolMeta):
     __name__ = 'ir.attachment'
     spsti_type = fields.Many2One(
         'spsti.document.type', "Document Type", ondelete='RESTRICT',
-        domain=[('resources', 'in', [Eval('resource_model')])],
+        domain=[('filed_on', 'in', [Eval('resource_model')])],
         states={'invisible': ~Eval('resource_model').in_(
                 [m for m, _ in RESOURCES])})
     resource_model = fields.Function(
@@ -197,7 +191,7 @@ class Attachment(metaclass=PoolMeta):
                         'spsti_organisation.msg_attachment_medical_resource',
                         attachment=self.rec_name,
                         type=self.spsti_type.rec_name))
-        elif model not in self.spsti_type.resources:
+        elif model not in self.spsti_type.filed_on:
             raise DocumentTypeValidationError(gettext(
                     'spsti_organisation.msg_attachment_type_resource',
                     attachment=self.rec_name,
@@ -216,9 +210,7 @@ class Attachment(metaclass=PoolMeta):
     @classmethod
     def classify(cls, attachments):
         """Store whether each attachment is medical and until when it is
-        kept, grouped in one update per value."""
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
+        kept, grouped in one write per value."""
         groups = defaultdict(list)
         with without_check_access():
             for attachment in cls.browse(attachments):
@@ -233,13 +225,17 @@ class Attachment(metaclass=PoolMeta):
                     start = (attachment.document_date
                         or attachment.create_date.date())
                     until = start + relativedelta(years=type_.retention_years)
-                groups[(medical, until)].append(attachment.id)
-        for (medical, until), ids in groups.items():
-            for sub in grouped_slice(ids, MAX_QUERY_PARAMS):
-                cursor.execute(*table.update(
-                        [table.spsti_medical, table.retention_until],
-                        [Literal(medical), until],
-                        where=In(table.id, list(sub))))
+                if (attachment.spsti_medical, attachment.retention_until) != (
+                        medical, until):
+                    groups[(medical, until)].append(attachment)
+            args = []
+            for (medical, until), records in groups.items():
+                args.extend([records, {
+                            'spsti_medical': medical,
+                            'retention_until': until,
+                            }])
+            if args:
+                cls.write(*args)
 
     @classmethod
     def read(cls, ids, fields_names):
@@ -312,7 +308,7 @@ class DocumentIncoming(metaclass=PoolMeta):
     spsti_type = fields.Many2One(
         'spsti.document.type', "Document Type", ondelete='RESTRICT',
         domain=[
-            ('resources', 'in', [Eval('spsti_resource_model')]),
+            ('filed_on', 'in', [Eval('spsti_resource_model')]),
             ],
         states={
             'invisible': ~Eval('type').in_(
