@@ -302,68 +302,49 @@ class Coverage(ModelSQL, ModelView):
         cls.apply_in_force()
 
 
-class Member(metaclass=PoolMeta):
+class CoveredMixin:
+    """A member or establishment whose team changes are recorded in the
+    coverage history."""
+    __slots__ = ()
+
+    @classmethod
+    def create(cls, vlist):
+        records = super().create(vlist)
+        Pool().get('spsti.team.coverage').follow(
+            [r for r in records if r.team])
+        return records
+
+    @classmethod
+    def write(cls, *args):
+        super().write(*args)
+        changed = set()
+        actions = iter(args)
+        for records, values in zip(actions, actions):
+            if values.keys() & {'team', 'sector'}:
+                changed.update(records)
+        if changed:
+            Pool().get('spsti.team.coverage').follow(
+                cls.browse(sorted(r.id for r in changed)))
+
+    @classmethod
+    def copy(cls, records, default=None):
+        default = default.copy() if default else {}
+        default.setdefault('coverages', None)
+        return super().copy(records, default=default)
+
+
+class Member(CoveredMixin, metaclass=PoolMeta):
     __name__ = 'spsti.member'
     coverages = fields.One2Many(
         'spsti.team.coverage', 'member', "Team History", readonly=True,
         filter=[('establishment', '=', None)])
 
-    @classmethod
-    def create(cls, vlist):
-        members = super().create(vlist)
-        Pool().get('spsti.team.coverage').follow(
-            [m for m in members if m.team])
-        return members
 
-    @classmethod
-    def write(cls, *args):
-        super().write(*args)
-        changed = set()
-        actions = iter(args)
-        for members, values in zip(actions, actions):
-            if values.keys() & {'team', 'sector'}:
-                changed.update(members)
-        if changed:
-            Pool().get('spsti.team.coverage').follow(
-                cls.browse(sorted(m.id for m in changed)))
-
-    @classmethod
-    def copy(cls, members, default=None):
-        default = default.copy() if default else {}
-        default.setdefault('coverages', None)
-        return super().copy(members, default=default)
-
-
-class Establishment(metaclass=PoolMeta):
+class Establishment(CoveredMixin, metaclass=PoolMeta):
     __name__ = 'spsti.establishment'
     coverages = fields.One2Many(
         'spsti.team.coverage', 'establishment', "Team History",
         readonly=True)
-
-    @classmethod
-    def create(cls, vlist):
-        establishments = super().create(vlist)
-        Pool().get('spsti.team.coverage').follow(
-            [e for e in establishments if e.team])
-        return establishments
-
-    @classmethod
-    def write(cls, *args):
-        super().write(*args)
-        changed = set()
-        actions = iter(args)
-        for establishments, values in zip(actions, actions):
-            if values.keys() & {'team', 'sector'}:
-                changed.update(establishments)
-        if changed:
-            Pool().get('spsti.team.coverage').follow(
-                cls.browse(sorted(e.id for e in changed)))
-
-    @classmethod
-    def copy(cls, establishments, default=None):
-        default = default.copy() if default else {}
-        default.setdefault('coverages', None)
-        return super().copy(establishments, default=default)
 
 
 class Reassignment(Workflow, ModelSQL, ModelView):

@@ -13,7 +13,7 @@ from trytond.modules.spsti_preventeur.registry import (
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     DB_NAME, ModuleTestCase, RouteTestCase, with_transaction)
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 BIRTH = dt.date(1979, 11, 23)
 # What the public must never see of a holder.
@@ -30,7 +30,7 @@ def create_certificate(issue=True):
     Certificate = pool.get('spsti.preventeur.certificate')
     Party = pool.get('party.party')
     employer, = Party.create([{'name': "Menuiserie Roux"}])
-    domain, = Domain.create([{
+    domain, = Domain.search([('code', '=', 'SDC')]) or Domain.create([{
                 'code': 'SDC',
                 'name': "Salarié désigné compétent",
                 'levels': [('create', [{
@@ -155,9 +155,22 @@ class SpstiPreventeurRouteTestCase(RouteTestCase):
     language = 'fr'
 
     @classmethod
-    def setUpDatabase(cls):
-        pool = Pool()
-        Configuration = pool.get('spsti.preventeur.configuration')
+    def setUpClass(cls):
+        super().setUpClass()
+        # As with_transaction does: start again with the tables to lock.
+        extras = {}
+        while True:
+            with Transaction().start(DB_NAME, 1, **extras) as transaction:
+                try:
+                    cls.create_data()
+                    break
+                except TransactionError as e:
+                    transaction.rollback()
+                    e.fix(extras)
+
+    @classmethod
+    def create_data(cls):
+        Configuration = Pool().get('spsti.preventeur.configuration')
         cls.number = create_certificate().number
         Configuration.write([Configuration(1)], {'lookup_limit': 5})
 
