@@ -182,10 +182,12 @@ class Coverage(ModelSQL, ModelView):
                 targets[key] = (team, sector)
             elif coverage:
                 ended.append(coverage)
+        # A period that would end before it starts did not happen.
+        void = [c for c in ended if c.start_date >= date]
+        ended = [c for c in ended if c.start_date < date]
+        cls.delete(void)
         if ended:
             cls.write(ended, {'end_date': date - dt.timedelta(days=1)})
-            # A period that would end before it starts did not happen.
-            cls.delete([c for c in ended if c.start_date >= date])
         cls.move(targets, date)
 
     @classmethod

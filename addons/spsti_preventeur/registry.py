@@ -511,7 +511,9 @@ class LookupAttempt(ModelSQL):
         pool = Pool()
         Configuration = pool.get('spsti.preventeur.configuration')
         limit = Configuration(1).lookup_limit
-        since = dt.datetime.now() - dt.timedelta(hours=1)
+        # create_date is the database's timestamp, in UTC.
+        since = (dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            - dt.timedelta(hours=1))
         cls.delete(cls.search([('create_date', '<', since)]))
         return cls.search([
                 ('address', '=', cls.hash(address)),

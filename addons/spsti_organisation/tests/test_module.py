@@ -51,8 +51,9 @@ class SpstiOrganisationTestCase(ModuleTestCase):
         Date = pool.get('ir.date')
         org = setup_referentials()
         team_a, team_b = org['team'], org['other_team']
-        members = [create_member(f"Adhérent {i}", 300 + i, team=team_a)[0]
-            for i in range(3)]
+        members, establishments = zip(*(
+                create_member(f"Adhérent {i}", 300 + i, team=team_a)
+                for i in range(3)))
         backdate_coverages()
         today = Date.today()
 
@@ -100,6 +101,14 @@ class SpstiOrganisationTestCase(ModuleTestCase):
             [c.team for c in Coverage.search([('member', '=', kept.id)],
                     order=[('start_date', 'ASC')])],
             [team_a, team_b])
+        # An establishment followed by a team of its own for a day only:
+        # that period did not happen.
+        Establishment = pool.get('spsti.establishment')
+        Establishment.write([establishments[2]], {'team': team_a.id})
+        self.assertEqual(len(establishments[2].coverages), 1)
+        Establishment.write([establishments[2]], {'team': None})
+        self.assertEqual(len(Establishment(establishments[2].id).coverages),
+            0)
         count = Coverage.search([], count=True)
         self.assertEqual(Coverage.initialise(), 0)
         Coverage.daily()
