@@ -12,7 +12,8 @@ from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
 from trytond.i18n import gettext
-from trytond.model import DeactivableMixin, Index, ModelSQL, ModelView, fields, tree
+from trytond.model import (
+    DeactivableMixin, Index, ModelSQL, ModelView, fields, tree)
 from trytond.modules.spsti_base.code import CodedMixin
 from trytond.modules.spsti_dmst.medical_file import MedicalRecordMixin
 from trytond.pool import Pool, PoolMeta

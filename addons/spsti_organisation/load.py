@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sql import Null
 from sql.aggregate import Count
-from sql.conditionals import Coalesce
+from sql.conditionals import Case, Coalesce
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
@@ -75,7 +75,8 @@ class TeamLoad(ModelSQL, ModelView):
     employees = fields.Integer("Employees", readonly=True)
     visits = fields.Numeric(
         "Visits per Year", digits=(16, 1), readonly=True,
-        help="Periodic visits the employees followed make due each year.")
+        help="Periodic visits the employees followed make due each year, "
+        "and the initial visits of the posts taken up over the last year.")
     load_hours = fields.Numeric(
         "Load (hours)", digits=(16, 1), readonly=True,
         help="Hours of those visits per year (usual length of each type).")
@@ -128,8 +129,9 @@ class TeamLoad(ModelSQL, ModelView):
         type its rule does not count as previous visit, e.g. SIR-INT after
         the aptitude exam) comes once per cycle of the rule it follows,
         when it falls within it. Situation-, exposure- and stoppage-
-        specific rules, the age rule and event rules are left out: they
-        concern a few employees at a time.
+        specific rules, the age rule and the return-to-work rules are left
+        out: they concern a few employees at a time; initial visits are
+        counted from the posts taken up (initial_visits).
 
         Returns {category id: [(visit type, visits per year, minutes,
         profession ids)]}."""
@@ -169,10 +171,30 @@ class TeamLoad(ModelSQL, ModelView):
         return rates
 
     @classmethod
+    def initial_visits(cls, date):
+        """Per follow-up category, the initial visits a post taken up makes
+        due, from the general rules in force on date (the visit on taking
+        up the post: VIP-I, SIR-I).
+
+        Returns {category id: [(visit type, minutes, profession ids)]}."""
+        pool = Pool()
+        Rule = pool.get('spsti.periodicity.rule')
+        Category = pool.get('spsti.follow_up.category')
+        return {category.id: [
+                (r.visit_type, r.visit_type.duration or 0,
+                    {p.id for p in r.professions})
+                for r in Rule.rules_at(date, category=category)
+                if r.category and r.mandatory
+                and r.reference == 'assignment_start'
+                and not (r.condition or r.risk or r.stoppage)]
+            for category in Category.search([])}
+
+    @classmethod
     def workforce(cls, date):
-        """{(team id, category id): employees} followed on date: one query
-        over the assignments in force, their team the coverage in force of
-        their establishment, else of their member."""
+        """{(team id, category id): (employees, new employees)} followed on
+        date, the new ones having taken up their post over the year before:
+        one query over the assignments in force, their team the coverage in
+        force of their establishment, else of their member."""
         pool = Pool()
         Assignment = pool.get('spsti.assignment')
         Coverage = pool.get('spsti.team.coverage')
@@ -182,6 +204,8 @@ class TeamLoad(ModelSQL, ModelView):
         member_coverage = Coverage.__table__()
         team = Coalesce(establishment_coverage.team, member_coverage.team)
         category = Coalesce(assignment.category_override, assignment.category)
+        new = Case((assignment.start_date > date - HORIZON,
+                assignment.employee))
         query = assignment.join(establishment_coverage, 'LEFT',
             condition=(establishment_coverage.establishment
                 == assignment.establishment)
@@ -192,11 +216,12 @@ class TeamLoad(ModelSQL, ModelView):
             & _in_force(member_coverage, date)
             ).select(team, category,
                 Count(assignment.employee, distinct=True),
+                Count(new, distinct=True),
                 where=_in_force(assignment, date)
                 & (team != Null) & (category != Null),
                 group_by=[team, category])
         cursor.execute(*query)
-        return {(t, c): n for t, c, n in cursor}
+        return {(t, c): (n, m) for t, c, n, m in cursor}
 
     @classmethod
     def capacities(cls, date, professions):
@@ -277,11 +302,13 @@ class TeamLoad(ModelSQL, ModelView):
         config = Configuration(1)
         Coverage.initialise()
         rates = cls.visit_rates(date)
+        initials = cls.initial_visits(date)
         if not any(rates.values()):
             raise LoadError(gettext(
                     'spsti_organisation.msg_load_no_rule', date=date))
         professions = set().union(*(p for lines in rates.values()
-                for _, _, _, p in lines))
+                for _, _, _, p in lines), *(p for lines in initials.values()
+                for _, _, p in lines))
         workforce = cls.workforce(date)
         capacities = cls.capacities(date, professions)
         cls.delete(cls.search([('date', '=', date)]))
@@ -289,14 +316,18 @@ class TeamLoad(ModelSQL, ModelView):
         for team in Team.search([]):
             categories = []
             for category_id, lines in rates.items():
-                employees = workforce.get((team.id, category_id), 0)
+                employees, new = workforce.get((team.id, category_id), (0, 0))
                 if not employees:
                     continue
-                visits = sum(r for _, r, _, _ in lines) * employees
-                hours = sum(r * m for _, r, m, _ in lines) * employees / 60
+                initial = initials.get(category_id, [])
+                visits = (sum((r for _, r, _, _ in lines), Decimal(0))
+                    * employees + len(initial) * new)
+                hours = (sum((r * m for _, r, m, _ in lines), Decimal(0))
+                    * employees + sum(m for _, m, _ in initial) * new) / 60
                 categories.append({
                         'category': category_id,
                         'employees': employees,
+                        'new_employees': new,
                         'visits': visits.quantize(Decimal('0.1')),
                         'hours': hours.quantize(Decimal('0.1')),
                         })
@@ -352,6 +383,9 @@ class TeamLoadCategory(ModelSQL, ModelView):
         'spsti.follow_up.category', "Category", required=True,
         ondelete='RESTRICT')
     employees = fields.Integer("Employees")
+    new_employees = fields.Integer(
+        "New Posts", help="Employees who took up their post over the year "
+        "before the date: each makes the initial visit due.")
     visits = fields.Numeric("Visits per Year", digits=(16, 1))
     hours = fields.Numeric("Hours", digits=(16, 1))
 

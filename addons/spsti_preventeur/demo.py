@@ -63,7 +63,7 @@ class Demo(metaclass=PoolMeta):
                     'domain': domain.id,
                     'level': (level2 if i % 3 == 0 else level1).id,
                     'date': today - dt.timedelta(days=30 + 90 * i),
-                    'score': Decimal(45 + 7 * i),
+                    'score': Decimal(38 + 6 * i),
                     'max_score': Decimal(60),
                     'examiner': "Service de prévention",
                     } for i, p in enumerate(people)])

@@ -15,7 +15,8 @@ from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
 PAST = dt.date(2024, 1, 1)
-NON_HEALTH_USERS = ['planification', 'facturation', 'relation', 'pilotage']
+NON_HEALTH_USERS = [
+    'admin', 'planification', 'facturation', 'relation', 'pilotage']
 
 
 def backdate_coverages():
@@ -147,8 +148,13 @@ class SpstiOrganisationTestCase(ModuleTestCase):
         create_assignment(assignments[0].employee, establishment,
             job='431f', start=dt.date(2021, 1, 1))
         workforce(other_establishment, [()] * 3, 5)
-        backdate_coverages()
         today = Date.today()
+        # A newcomer in SIG, a month ago: its initial visit is due too.
+        newcomer = create_employee("Nouveau", "Test", dt.date(1990, 5, 5),
+            seed=499)
+        create_assignment(newcomer, establishment,
+            start=today - dt.timedelta(days=30))
+        backdate_coverages()
 
         # The nurse works Monday 9:00-12:00 for team A at half time and is
         # away a whole week.
@@ -172,19 +178,23 @@ class SpstiOrganisationTestCase(ModuleTestCase):
         loads = {l.team: l for l in TeamLoad.compute(today)}
         load = loads[team_a]
         # SIG: VIP-P every 5 years; SIR: SIR-P every 4 years and SIR-INT
-        # once in between; 30 minutes each (rules and visit types).
-        visits = 4 * Decimal('0.2') + 2 * (Decimal('0.25') + Decimal('0.25'))
-        self.assertEqual(load.employees, 6)
-        self.assertEqual(load.visits, visits.quantize(Decimal('0.1')))
-        self.assertEqual(load.load_hours, Decimal('0.9'))
-        by_category = {c.category.code: c.employees for c in load.categories}
-        self.assertEqual(by_category, {'SIG': 4, 'SIR': 2})
+        # once in between; the newcomer's VIP-I; 30 minutes each (rules
+        # and visit types).
+        visits = (5 * Decimal('0.2') + 2 * (Decimal('0.25') + Decimal('0.25'))
+            + 1)
+        self.assertEqual(visits, 3)
+        self.assertEqual(load.employees, 7)
+        self.assertEqual(load.visits, Decimal('3.0'))
+        self.assertEqual(load.load_hours, Decimal('1.5'))
+        by_category = {c.category.code: (c.employees, c.new_employees)
+            for c in load.categories}
+        self.assertEqual(by_category, {'SIG': (5, 1), 'SIR': (2, 0)})
         # 365 days hold 52 weeks and one day more; minus the week away.
         mondays = 52 + (1 if today.weekday() == 0 else 0) - 1
         capacity = Decimal(mondays * 3) * Decimal('0.5')
         self.assertEqual(load.capacity_hours,
             capacity.quantize(Decimal('0.1')))
-        self.assertAlmostEqual(load.ratio, float(Decimal('0.9') / capacity),
+        self.assertAlmostEqual(load.ratio, float(Decimal('1.5') / capacity),
             places=2)
         self.assertEqual(load.status, 'underloaded')
         line, = [p for p in load.professionals if p.professional == nurse]
@@ -207,9 +217,10 @@ class SpstiOrganisationTestCase(ModuleTestCase):
                     }])
         Reassignment.apply([reassignment])
         self.assertEqual(TeamLoad.workforce(today)[
-                (team_b.id, assignments[0].category.id)], 3)
+                (team_b.id, assignments[0].category.id)], (3, 0))
         future = TeamLoad.workforce(later)
-        self.assertEqual(future[(team_a.id, assignments[0].category.id)], 7)
+        self.assertEqual(future[(team_a.id, assignments[0].category.id)],
+            (8, 1))
         self.assertNotIn((team_b.id, assignments[0].category.id), future)
 
     @with_transaction()
