@@ -203,8 +203,11 @@ class Attachment(metaclass=PoolMeta):
         super().on_modification(mode, attachments, field_names=field_names)
         if mode == 'delete':
             return
+        # Written directly, the stored classification is computed again:
+        # nobody declassifies a medical document by a write.
         if mode == 'write' and not (field_names & {
-                    'resource', 'spsti_type', 'document_date'}):
+                    'resource', 'spsti_type', 'document_date',
+                    'spsti_medical', 'retention_until'}):
             return
         cls.classify(attachments)
 
@@ -357,6 +360,8 @@ class DocumentIncoming(metaclass=PoolMeta):
     @classmethod
     def preprocess_values(cls, mode, values):
         values = super().preprocess_values(mode, values)
+        # Computed from the document type, never written directly.
+        values.pop('spsti_medical', None)
         if 'spsti_type' in values:
             DocumentType = Pool().get('spsti.document.type')
             type_id = values['spsti_type']

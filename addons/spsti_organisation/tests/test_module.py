@@ -416,6 +416,9 @@ class SpstiOrganisationTestCase(ModuleTestCase):
                 {'spsti_type': contract.id})
         self.assertEqual(Attachment.past_retention(dt.date(2031, 1, 1)),
             [docs['shared']])
+        # The classification is computed, whatever is written.
+        Attachment.write([docs['medical']], {'spsti_medical': False})
+        self.assertTrue(docs['medical'].spsti_medical)
 
     @with_transaction()
     def test_incoming_documents(self):
@@ -443,6 +446,8 @@ class SpstiOrganisationTestCase(ModuleTestCase):
                     'spsti_employee': employee.id,
                     'spsti_type': type_('medical_exam'),
                     }])
+        self.assertTrue(result.spsti_medical)
+        Incoming.write([result], {'spsti_medical': False})
         self.assertTrue(result.spsti_medical)
         # The planning staff files the mail but never sees a medical one.
         with as_user(org['users']['planification']):
