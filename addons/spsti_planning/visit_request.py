@@ -52,6 +52,11 @@ PRIORITIES = [
     ('2', "High"),
     ('3', "Normal"),
     ]
+# The ORM creates at most this many records at once where they have one
+# domain each (e.g. the assignment of the employee): trytond validates them
+# with one search of as many OR branches, which SQLite refuses beyond its
+# expression depth of 1000.
+CREATE_SLICE = 500
 _open = {'readonly': ~Eval('state').in_(OPEN_STATES)}
 
 
@@ -499,7 +504,8 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         database = transaction.database
         if (backend.name != 'postgresql'
                 or Trigger.get_triggers(cls.__name__, 'create')):
-            return [r.id for r in cls.create(vlist)]
+            return [r.id for sub in grouped_slice(vlist, CREATE_SLICE)
+                for r in cls.create(list(sub))]
         table = cls.__table__()
         cursor = transaction.connection.cursor()
         names = sorted(vlist[0])
