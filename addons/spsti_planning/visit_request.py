@@ -2,13 +2,16 @@
 import datetime as dt
 from collections import defaultdict
 
-from sql import Column, Null
+from psycopg.sql import SQL, Identifier
+from sql import Column, Null, Select
 from sql.conditionals import Coalesce
+from sql.functions import CurrentTimestamp
 
 from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.spsti_adherent.assignment import (
     CONDITION_FIELDS, personal_conditions)
 from trytond.modules.spsti_adherent.employee import age
@@ -19,6 +22,7 @@ from trytond.transaction import Transaction
 
 from . import engine
 from .exceptions import VisitRequestError
+from .stoppage import return_date, stoppage_days
 
 STATES = [
     ('to_plan', "To Plan"),
@@ -57,6 +61,8 @@ PRIORITIES = [
 # with one search of as many OR branches, which SQLite refuses beyond its
 # expression depth of 1000.
 CREATE_SLICE = 500
+# An array parameter on PostgreSQL, not as many parameters as ids.
+in_ = SQL_OPERATORS['in']
 _open = {'readonly': ~Eval('state').in_(OPEN_STATES)}
 
 
@@ -339,33 +345,24 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         in line with the rules: create the missing ones, move changed due
         dates, cancel those no longer due. Reads the assignments, the
         visit history and the stoppages of all the employees at once."""
-        pool = Pool()
-        Stoppage = pool.get('spsti.work_stoppage')
-        FollowUpRule = pool.get('spsti.follow_up.rule')
         today = today or dt.date.today()
-        rules = rules or cls._rule_cache()
         if not assignments:
             return
+        rules = rules or cls._rule_cache()
         posts = cls._engine_posts([int(a) for a in assignments])
         employees = sorted({p.employee for p in posts})
         visits = cls._engine_visits(employees)
-        stoppages = defaultdict(list)
-        for sub in grouped_slice(employees, MAX_QUERY_PARAMS):
-            for stoppage in Stoppage.search([('employee', 'in', list(sub))]):
-                stoppages[stoppage.employee.id].append(stoppage)
-        specific_types = {r.visit_type.id for r in FollowUpRule.search(
-                [('visit_type', '!=', None)])}
+        stoppages = cls._engine_stoppages(employees)
         existing = cls._engine_requests([p.id for p in posts])
 
         to_create, to_write, seen = [], defaultdict(list), set()
         for post in posts:
             dues = engine.compute(post, visits.get(post.employee, []),
-                stoppages.get(post.employee, []), rules, specific_types,
-                today)
+                stoppages.get(post.employee, []), rules, today)
             if post.end_date and post.end_date < today:
                 dues = [d for d in dues if d.rule.reference == 'exposure_end']
             for due in dues:
-                key = (post.id, due.visit_type.id)
+                key = (post.id, due.visit_type)
                 seen.add(key)
                 values = {
                     'due_date': due.due_date,
@@ -379,7 +376,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                             'employee': post.employee,
                             'assignment': post.id,
                             'member': post.member,
-                            'visit_type': due.visit_type.id,
+                            'visit_type': due.visit_type,
                             'origin': 'engine',
                             'request_date': today,
                             **values,
@@ -421,12 +418,12 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
             sub = list(sub)
             cursor.execute(*exposure.select(exposure.assignment,
                     exposure.risk, exposure.start_date, exposure.end_date,
-                    where=exposure.assignment.in_(sub)))
+                    where=in_(exposure.assignment, sub)))
             for id_, *values in cursor:
                 exposures[id_].append(tuple(values))
             cursor.execute(*specific.select(
                     specific.assignment, specific.visit_type,
-                    where=specific.assignment.in_(sub)))
+                    where=in_(specific.assignment, sub)))
             for id_, visit_type in cursor:
                 visits[id_].add(visit_type)
             cursor.execute(*assignment.join(employee,
@@ -438,7 +435,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                         assignment.category),
                     assignment.contract_type, employee.birth_date,
                     *(Column(assignment, f) for f in CONDITION_FIELDS),
-                    where=assignment.id.in_(sub)))
+                    where=in_(assignment.id, sub)))
             for (id_, employee_id, member, job, start, end, category,
                     contract, birth, *flags) in cursor:
                 conditions = personal_conditions(
@@ -457,16 +454,40 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         visits = defaultdict(list)
         for sub in grouped_slice(employees, MAX_QUERY_PARAMS):
-            cursor.execute(*request.join(assignment,
-                    condition=assignment.id == request.assignment).select(
-                    request.employee, request.done_date, request.visit_type,
-                    request.assignment, assignment.job, request.outcome,
-                    where=request.employee.in_(list(sub))
+            # Through the employees' assignments (a request is for one of
+            # its employee's): the index on (assignment, state) serves the
+            # plan prepared once for all chunks, where the state is a
+            # parameter and the partial index of the visits done cannot.
+            cursor.execute(*assignment.join(request,
+                    condition=request.assignment == assignment.id).select(
+                    assignment.employee, request.done_date,
+                    request.visit_type, request.assignment, assignment.job,
+                    request.outcome,
+                    where=in_(assignment.employee, sub)
                     & (request.state == 'done')
                     & (request.done_date != Null)))
             for employee, *visit in cursor:
                 visits[employee].append(engine.Visit(*visit))
         return visits
+
+    @classmethod
+    def _engine_stoppages(cls, employees):
+        """The work stoppages declared for employees:
+        {employee id: [engine.Stoppage]}."""
+        Stoppage = Pool().get('spsti.work_stoppage')
+        table = Stoppage.__table__()
+        cursor = Transaction().connection.cursor()
+        stoppages = defaultdict(list)
+        for sub in grouped_slice(employees, MAX_QUERY_PARAMS):
+            cursor.execute(*table.select(table.employee, table.member,
+                    table.kind, table.start_date, table.end_date,
+                    where=in_(table.employee, sub),
+                    order_by=[table.start_date.desc, table.id.desc]))
+            for employee, member, kind, start, end in cursor:
+                stoppages[employee].append(engine.Stoppage(member, kind,
+                        start, end, stoppage_days(start, end),
+                        return_date(end)))
+        return stoppages
 
     @classmethod
     def _engine_requests(cls, assignments):
@@ -479,7 +500,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
             cursor.execute(*table.select(table.id, table.assignment,
                     table.visit_type, table.state,
                     *(Column(table, f) for f in ENGINE_FIELDS),
-                    where=table.assignment.in_(list(sub))
+                    where=in_(table.assignment, sub)
                     & (table.origin == 'engine')
                     & table.state.in_(OPEN_STATES),
                     # As the order of the model: of duplicates (none are
@@ -494,19 +515,17 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
     @classmethod
     def _engine_create(cls, vlist):
         """Create the engine's new requests. On PostgreSQL, with nothing
-        listening to their creation (ir.trigger), one INSERT per slice:
-        their values come from the assignments and the rules, valid by
-        construction, so the per-record validation of create is not run
-        (on_modification does nothing on create). Returns the ids."""
+        listening to their creation (ir.trigger), one COPY: their values
+        come from the assignments and the rules, valid by construction, so
+        the per-record validation of create is not run (on_modification
+        does nothing on create). Returns the ids."""
         pool = Pool()
         Trigger = pool.get('ir.trigger')
         transaction = Transaction()
-        database = transaction.database
         if (backend.name != 'postgresql'
                 or Trigger.get_triggers(cls.__name__, 'create')):
             return [r.id for sub in grouped_slice(vlist, CREATE_SLICE)
                 for r in cls.create(list(sub))]
-        table = cls.__table__()
         cursor = transaction.connection.cursor()
         names = sorted(vlist[0])
         # The defaults create would set (state, fields of other modules).
@@ -515,21 +534,18 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                 if n not in names and n not in MAGIC_FIELDS
                 and hasattr(f, 'sql_type') and not hasattr(f, 'getter')],
             with_rec_name=False)
-        names += sorted(defaults)
-        columns = [Column(table, n) for n in names] + [
-            table.create_uid, table.create_date, table.id]
-        tail = [transaction.user, dt.datetime.now()]
-        ids = []
-        for sub in grouped_slice(
-                vlist, MAX_QUERY_PARAMS // len(columns)):
-            sub = list(sub)
-            new = database.nextid(
-                transaction.connection, cls._table, count=len(sub))
-            new = [new] if isinstance(new, int) else list(new)
-            cursor.execute(*table.insert(columns, [
-                        [{**defaults, **v}[n] for n in names] + tail + [i]
-                        for v, i in zip(sub, new)]))
-            ids.extend(new)
+        ids = transaction.database.nextid(
+            transaction.connection, cls._table, count=len(vlist))
+        ids = [ids] if isinstance(ids, int) else ids
+        cursor.execute(*Select([CurrentTimestamp()]))
+        now, = cursor.fetchone()
+        tail = list(defaults.values()) + [transaction.user, now]
+        columns = names + list(defaults) + ['create_uid', 'create_date', 'id']
+        with cursor.copy(SQL('COPY {} ({}) FROM STDIN').format(
+                    Identifier(cls._table),
+                    SQL(', ').join(map(Identifier, columns)))) as copy:
+            for values, id_ in zip(vlist, ids):
+                copy.write_row([values[n] for n in names] + tail + [id_])
         transaction.create_records[cls.__name__].extend(ids)
         return ids
 
