@@ -105,6 +105,11 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         searcher='search_effective_due_date')
     rule = fields.Many2One(
         'spsti.periodicity.rule', "Rule", readonly=True, ondelete='SET NULL')
+    performed_by = fields.Function(fields.Many2Many(
+            'spsti.profession', None, None, "Performed By",
+            help="The professions allowed to perform the visit: those of "
+            "its rule, else of the rules of its visit type in force."),
+        'get_performed_by')
     reason = fields.Text("Reason", states=_open)
     priority = fields.Selection(PRIORITIES, "Priority", required=True,
         sort=False, states=_open)
@@ -222,6 +227,22 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                         ], order=[('start', 'ASC')]):
                 slots[slot.request.id] = slot.id
         return slots
+
+    @classmethod
+    def get_performed_by(cls, requests, name):
+        Rule = Pool().get('spsti.periodicity.rule')
+        in_force, result = {}, {}
+        for request in requests:
+            rules = [request.rule] if request.rule else None
+            if not rules:
+                key = (request.visit_type, request.due_date_override
+                    or request.due_date or dt.date.today())
+                if key not in in_force:
+                    in_force[key] = Rule.rules_at(key[1], visit_type=key[0])
+                rules = in_force[key]
+            result[request.id] = sorted(
+                {p.id for r in rules for p in r.professions})
+        return result
 
     def get_overdue(self, name):
         due = self.effective_due_date
