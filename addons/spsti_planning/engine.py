@@ -210,6 +210,7 @@ class RuleCache:
         return self.messages[message_id] % variables
 
 
+@lru_cache(maxsize=None)
 def _fmt(date):
     return date.strftime('%d/%m/%Y')
 

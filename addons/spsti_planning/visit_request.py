@@ -3,8 +3,9 @@ import datetime as dt
 from collections import defaultdict
 
 from psycopg.sql import SQL, Identifier
-from sql import Column, Null, Select
+from sql import Column, Null, Select, Union
 from sql.conditionals import Coalesce
+from sql.aggregate import Count
 from sql.functions import CurrentTimestamp
 
 from trytond import backend
@@ -334,27 +335,45 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
     @classmethod
     def compute_all_due_visits(cls, today=None, chunk=2000):
         """Nightly: the due visits of every assignment in force or future,
-        chunk by chunk; returns the number of assignments."""
+        or with open requests of the engine, chunk by chunk; returns the
+        number of assignments."""
         Assignment = Pool().get('spsti.assignment')
         today = today or dt.date.today()
-        table = Assignment.__table__()
+        table, assignment = Assignment.__table__(), Assignment.__table__()
+        request = cls.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.id,
-                where=(table.end_date == Null) | (table.end_date >= today)
-                | (table.id.in_(cls._assignments_with_open_requests())),
+        opened = (request.state.in_(OPEN_STATES)
+            & (request.origin == 'engine'))
+        # A union, not "in force OR IN (open requests)": PostgreSQL runs
+        # that subquery again for every assignment once its result
+        # outgrows work_mem.
+        computed = Union(
+            assignment.select(assignment.id,
+                where=(assignment.end_date == Null)
+                | (assignment.end_date >= today)),
+            request.select(request.assignment.as_('id'), where=opened))
+        cursor.execute(*table.join(computed,
+                condition=computed.id == table.id).select(table.id,
                 order_by=[table.employee, table.id]))
         ids = [i for i, in cursor]
+        cursor.execute(*request.select(Count(request.id), where=opened))
+        known, = cursor.fetchone()
         rules = cls._rule_cache()
+        created = 0
         for sub in grouped_slice(ids, chunk):
-            cls.compute_due_visits(list(sub), today=today, rules=rules)
+            created += cls.compute_due_visits(
+                list(sub), today=today, rules=rules)
+            if (backend.name == 'postgresql'
+                    and created > max(known, 10 * chunk)):
+                # The statistics PostgreSQL plans with do not count the
+                # requests this transaction creates: believing there are
+                # few open requests, it would look for those of each chunk
+                # through the index of all open requests, which grows with
+                # every chunk. ANALYZE counts them.
+                cursor.execute(SQL('ANALYZE {}').format(
+                        Identifier(cls._table)))
+                known, created = known + created, 0
         return len(ids)
-
-    @classmethod
-    def _assignments_with_open_requests(cls):
-        request = cls.__table__()
-        return request.select(request.assignment,
-            where=request.state.in_(OPEN_STATES)
-            & (request.origin == 'engine'))
 
     @classmethod
     def _rule_cache(cls):
@@ -365,10 +384,11 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         """Bring the engine's open requests of assignments (records or ids)
         in line with the rules: create the missing ones, move changed due
         dates, cancel those no longer due. Reads the assignments, the
-        visit history and the stoppages of all the employees at once."""
+        visit history and the stoppages of all the employees at once.
+        Returns the number of requests created."""
         today = today or dt.date.today()
         if not assignments:
-            return
+            return 0
         rules = rules or cls._rule_cache()
         posts = cls._engine_posts([int(a) for a in assignments])
         employees = sorted({p.employee for p in posts})
@@ -422,6 +442,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                     'cancel_reason': gettext(
                         'spsti_planning.msg_no_longer_due'),
                     })
+        return len(to_create)
 
     @classmethod
     def _engine_posts(cls, ids):
