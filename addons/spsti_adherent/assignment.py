@@ -439,6 +439,13 @@ class AssignmentVisitType(ModelSQL):
     visit_type = fields.Many2One(
         'spsti.visit.type', "Visit Type", required=True, ondelete='CASCADE')
 
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # The échéancier reads them by chunk of assignments.
+        cls._sql_indexes.add(Index(t, (t.assignment, Index.Equality())))
+
 
 class Exposure(ModelSQL, ModelView):
     """Exposition: a risk of the thésaurus the post exposes to, declared by

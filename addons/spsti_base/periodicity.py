@@ -1,5 +1,6 @@
 "Règles de périodicité des visites (délais réglementaires)."
 import datetime as dt
+from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 
@@ -253,20 +254,48 @@ class PeriodicityRule(
     def _delta(self):
         return relativedelta(**{self.unit + 's': self.delay})
 
+    @property
+    def dates(self):
+        "The date arithmetic of the rule, on plain values (RuleDates)."
+        return RuleDates(self.reference, self.direction, self._delta(),
+            self.age, relativedelta(
+                **{self.exemption_unit + 's': self.exemption_delay})
+            if self.exemption_delay else None)
+
+    def compute_due_date(self, reference_date):
+        return self.dates.compute_due_date(reference_date)
+
+    def exemption_start(self, start_date):
+        return self.dates.exemption_start(start_date)
+
+    def compute_earliest_date(self, reference_date):
+        return self.dates.compute_earliest_date(reference_date)
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class RuleDates:
+    """The dates a periodicity rule gives, from the values of the rule: the
+    due-visit engine computes them for a whole population without reading
+    the records again."""
+    reference: str
+    direction: str
+    delta: relativedelta
+    age: int
+    exemption: relativedelta
+
     def compute_due_date(self, reference_date):
         """The latest date the visit may take place, from the reference
         event's date (or the birth date for an age rule)."""
         if self.reference == 'age':
             return dt.date(reference_date.year + self.age, 12, 31)
         if self.direction == 'before':
-            return reference_date - self._delta()
-        return reference_date + self._delta()
+            return reference_date - self.delta
+        return reference_date + self.delta
 
     def exemption_start(self, start_date):
         "The first date a visit exempting from this initial one may have."
-        if self.exemption_delay:
-            return start_date - relativedelta(
-                **{self.exemption_unit + 's': self.exemption_delay})
+        if self.exemption:
+            return start_date - self.exemption
 
     def compute_earliest_date(self, reference_date):
         "The first date the visit counts for this rule, if bounded."

@@ -1,10 +1,22 @@
 "Arrêts de travail déclarés par l'employeur."
 import datetime as dt
 
-from trytond.model import ModelSQL, ModelView, fields
+from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.modules.spsti_base.periodicity import STOPPAGES
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
+
+
+def stoppage_days(start_date, end_date):
+    "The days off of a stoppage, both ends included; None while it lasts."
+    if end_date:
+        return (end_date - start_date).days + 1
+
+
+def return_date(end_date):
+    "The day back at work after a stoppage; None while it lasts."
+    if end_date:
+        return end_date + dt.timedelta(days=1)
 
 
 class WorkStoppage(ModelSQL, ModelView):
@@ -33,14 +45,15 @@ class WorkStoppage(ModelSQL, ModelView):
         super().__setup__()
         cls._order = [('start_date', 'DESC'), ('id', 'DESC')]
         cls.__access__.add('member')
+        t = cls.__table__()
+        # The échéancier reads them by chunk of employees.
+        cls._sql_indexes.add(Index(t, (t.employee, Index.Equality())))
 
     def get_days(self, name):
-        if self.end_date:
-            return (self.end_date - self.start_date).days + 1
+        return stoppage_days(self.start_date, self.end_date)
 
     def get_return_date(self, name):
-        if self.end_date:
-            return self.end_date + dt.timedelta(days=1)
+        return return_date(self.end_date)
 
     @classmethod
     def on_modification(cls, mode, stoppages, field_names=None):

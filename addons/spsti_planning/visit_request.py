@@ -2,13 +2,17 @@
 import datetime as dt
 from collections import defaultdict
 
-from sql import Column, Null
+from psycopg.sql import SQL, Identifier
+from sql import Column, Null, Select, Union
 from sql.conditionals import Coalesce
+from sql.aggregate import Count
+from sql.functions import CurrentTimestamp
 
 from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.spsti_adherent.assignment import (
     CONDITION_FIELDS, personal_conditions)
 from trytond.modules.spsti_adherent.employee import age
@@ -19,6 +23,7 @@ from trytond.transaction import Transaction
 
 from . import engine
 from .exceptions import VisitRequestError
+from .stoppage import return_date, stoppage_days
 
 STATES = [
     ('to_plan', "To Plan"),
@@ -52,6 +57,13 @@ PRIORITIES = [
     ('2', "High"),
     ('3', "Normal"),
     ]
+# The ORM creates at most this many records at once where they have one
+# domain each (e.g. the assignment of the employee): trytond validates them
+# with one search of as many OR branches, which SQLite refuses beyond its
+# expression depth of 1000.
+CREATE_SLICE = 500
+# An array parameter on PostgreSQL, not as many parameters as ids.
+in_ = SQL_OPERATORS['in']
 _open = {'readonly': ~Eval('state').in_(OPEN_STATES)}
 
 
@@ -94,6 +106,11 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         searcher='search_effective_due_date')
     rule = fields.Many2One(
         'spsti.periodicity.rule', "Rule", readonly=True, ondelete='SET NULL')
+    performed_by = fields.Function(fields.Many2Many(
+            'spsti.profession', None, None, "Performed By",
+            help="The professions allowed to perform the visit: those of "
+            "its rule, else of the rules of its visit type in force."),
+        'get_performed_by')
     reason = fields.Text("Reason", states=_open)
     priority = fields.Selection(PRIORITIES, "Priority", required=True,
         sort=False, states=_open)
@@ -212,6 +229,22 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                 slots[slot.request.id] = slot.id
         return slots
 
+    @classmethod
+    def get_performed_by(cls, requests, name):
+        Rule = Pool().get('spsti.periodicity.rule')
+        in_force, result = {}, {}
+        for request in requests:
+            rules = [request.rule] if request.rule else None
+            if not rules:
+                key = (request.visit_type, request.due_date_override
+                    or request.due_date or dt.date.today())
+                if key not in in_force:
+                    in_force[key] = Rule.rules_at(key[1], visit_type=key[0])
+                rules = in_force[key]
+            result[request.id] = sorted(
+                {p.id for r in rules for p in r.professions})
+        return result
+
     def get_overdue(self, name):
         due = self.effective_due_date
         return bool(self.state in OPEN_STATES and due
@@ -302,27 +335,45 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
     @classmethod
     def compute_all_due_visits(cls, today=None, chunk=2000):
         """Nightly: the due visits of every assignment in force or future,
-        chunk by chunk; returns the number of assignments."""
+        or with open requests of the engine, chunk by chunk; returns the
+        number of assignments."""
         Assignment = Pool().get('spsti.assignment')
         today = today or dt.date.today()
-        table = Assignment.__table__()
+        table, assignment = Assignment.__table__(), Assignment.__table__()
+        request = cls.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.id,
-                where=(table.end_date == Null) | (table.end_date >= today)
-                | (table.id.in_(cls._assignments_with_open_requests())),
+        opened = (request.state.in_(OPEN_STATES)
+            & (request.origin == 'engine'))
+        # A union, not "in force OR IN (open requests)": PostgreSQL runs
+        # that subquery again for every assignment once its result
+        # outgrows work_mem.
+        computed = Union(
+            assignment.select(assignment.id,
+                where=(assignment.end_date == Null)
+                | (assignment.end_date >= today)),
+            request.select(request.assignment.as_('id'), where=opened))
+        cursor.execute(*table.join(computed,
+                condition=computed.id == table.id).select(table.id,
                 order_by=[table.employee, table.id]))
         ids = [i for i, in cursor]
+        cursor.execute(*request.select(Count(request.id), where=opened))
+        known, = cursor.fetchone()
         rules = cls._rule_cache()
+        created = 0
         for sub in grouped_slice(ids, chunk):
-            cls.compute_due_visits(list(sub), today=today, rules=rules)
+            created += cls.compute_due_visits(
+                list(sub), today=today, rules=rules)
+            if (backend.name == 'postgresql'
+                    and created > max(known, 10 * chunk)):
+                # The statistics PostgreSQL plans with do not count the
+                # requests this transaction creates: believing there are
+                # few open requests, it would look for those of each chunk
+                # through the index of all open requests, which grows with
+                # every chunk. ANALYZE counts them.
+                cursor.execute(SQL('ANALYZE {}').format(
+                        Identifier(cls._table)))
+                known, created = known + created, 0
         return len(ids)
-
-    @classmethod
-    def _assignments_with_open_requests(cls):
-        request = cls.__table__()
-        return request.select(request.assignment,
-            where=request.state.in_(OPEN_STATES)
-            & (request.origin == 'engine'))
 
     @classmethod
     def _rule_cache(cls):
@@ -333,34 +384,26 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         """Bring the engine's open requests of assignments (records or ids)
         in line with the rules: create the missing ones, move changed due
         dates, cancel those no longer due. Reads the assignments, the
-        visit history and the stoppages of all the employees at once."""
-        pool = Pool()
-        Stoppage = pool.get('spsti.work_stoppage')
-        FollowUpRule = pool.get('spsti.follow_up.rule')
+        visit history and the stoppages of all the employees at once.
+        Returns the number of requests created."""
         today = today or dt.date.today()
-        rules = rules or cls._rule_cache()
         if not assignments:
-            return
+            return 0
+        rules = rules or cls._rule_cache()
         posts = cls._engine_posts([int(a) for a in assignments])
         employees = sorted({p.employee for p in posts})
         visits = cls._engine_visits(employees)
-        stoppages = defaultdict(list)
-        for sub in grouped_slice(employees, MAX_QUERY_PARAMS):
-            for stoppage in Stoppage.search([('employee', 'in', list(sub))]):
-                stoppages[stoppage.employee.id].append(stoppage)
-        specific_types = {r.visit_type.id for r in FollowUpRule.search(
-                [('visit_type', '!=', None)])}
+        stoppages = cls._engine_stoppages(employees)
         existing = cls._engine_requests([p.id for p in posts])
 
         to_create, to_write, seen = [], defaultdict(list), set()
         for post in posts:
             dues = engine.compute(post, visits.get(post.employee, []),
-                stoppages.get(post.employee, []), rules, specific_types,
-                today)
+                stoppages.get(post.employee, []), rules, today)
             if post.end_date and post.end_date < today:
                 dues = [d for d in dues if d.rule.reference == 'exposure_end']
             for due in dues:
-                key = (post.id, due.visit_type.id)
+                key = (post.id, due.visit_type)
                 seen.add(key)
                 values = {
                     'due_date': due.due_date,
@@ -374,7 +417,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                             'employee': post.employee,
                             'assignment': post.id,
                             'member': post.member,
-                            'visit_type': due.visit_type.id,
+                            'visit_type': due.visit_type,
                             'origin': 'engine',
                             'request_date': today,
                             **values,
@@ -399,6 +442,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                     'cancel_reason': gettext(
                         'spsti_planning.msg_no_longer_due'),
                     })
+        return len(to_create)
 
     @classmethod
     def _engine_posts(cls, ids):
@@ -416,12 +460,12 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
             sub = list(sub)
             cursor.execute(*exposure.select(exposure.assignment,
                     exposure.risk, exposure.start_date, exposure.end_date,
-                    where=exposure.assignment.in_(sub)))
+                    where=in_(exposure.assignment, sub)))
             for id_, *values in cursor:
                 exposures[id_].append(tuple(values))
             cursor.execute(*specific.select(
                     specific.assignment, specific.visit_type,
-                    where=specific.assignment.in_(sub)))
+                    where=in_(specific.assignment, sub)))
             for id_, visit_type in cursor:
                 visits[id_].add(visit_type)
             cursor.execute(*assignment.join(employee,
@@ -433,7 +477,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                         assignment.category),
                     assignment.contract_type, employee.birth_date,
                     *(Column(assignment, f) for f in CONDITION_FIELDS),
-                    where=assignment.id.in_(sub)))
+                    where=in_(assignment.id, sub)))
             for (id_, employee_id, member, job, start, end, category,
                     contract, birth, *flags) in cursor:
                 conditions = personal_conditions(
@@ -452,16 +496,40 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         visits = defaultdict(list)
         for sub in grouped_slice(employees, MAX_QUERY_PARAMS):
-            cursor.execute(*request.join(assignment,
-                    condition=assignment.id == request.assignment).select(
-                    request.employee, request.done_date, request.visit_type,
-                    request.assignment, assignment.job, request.outcome,
-                    where=request.employee.in_(list(sub))
+            # Through the employees' assignments (a request is for one of
+            # its employee's): the index on (assignment, state) serves the
+            # plan prepared once for all chunks, where the state is a
+            # parameter and the partial index of the visits done cannot.
+            cursor.execute(*assignment.join(request,
+                    condition=request.assignment == assignment.id).select(
+                    assignment.employee, request.done_date,
+                    request.visit_type, request.assignment, assignment.job,
+                    request.outcome,
+                    where=in_(assignment.employee, sub)
                     & (request.state == 'done')
                     & (request.done_date != Null)))
             for employee, *visit in cursor:
                 visits[employee].append(engine.Visit(*visit))
         return visits
+
+    @classmethod
+    def _engine_stoppages(cls, employees):
+        """The work stoppages declared for employees:
+        {employee id: [engine.Stoppage]}."""
+        Stoppage = Pool().get('spsti.work_stoppage')
+        table = Stoppage.__table__()
+        cursor = Transaction().connection.cursor()
+        stoppages = defaultdict(list)
+        for sub in grouped_slice(employees, MAX_QUERY_PARAMS):
+            cursor.execute(*table.select(table.employee, table.member,
+                    table.kind, table.start_date, table.end_date,
+                    where=in_(table.employee, sub),
+                    order_by=[table.start_date.desc, table.id.desc]))
+            for employee, member, kind, start, end in cursor:
+                stoppages[employee].append(engine.Stoppage(member, kind,
+                        start, end, stoppage_days(start, end),
+                        return_date(end)))
+        return stoppages
 
     @classmethod
     def _engine_requests(cls, assignments):
@@ -474,7 +542,7 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
             cursor.execute(*table.select(table.id, table.assignment,
                     table.visit_type, table.state,
                     *(Column(table, f) for f in ENGINE_FIELDS),
-                    where=table.assignment.in_(list(sub))
+                    where=in_(table.assignment, sub)
                     & (table.origin == 'engine')
                     & table.state.in_(OPEN_STATES),
                     # As the order of the model: of duplicates (none are
@@ -489,18 +557,17 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
     @classmethod
     def _engine_create(cls, vlist):
         """Create the engine's new requests. On PostgreSQL, with nothing
-        listening to their creation (ir.trigger), one INSERT per slice:
-        their values come from the assignments and the rules, valid by
-        construction, so the per-record validation of create is not run
-        (on_modification does nothing on create). Returns the ids."""
+        listening to their creation (ir.trigger), one COPY: their values
+        come from the assignments and the rules, valid by construction, so
+        the per-record validation of create is not run (on_modification
+        does nothing on create). Returns the ids."""
         pool = Pool()
         Trigger = pool.get('ir.trigger')
         transaction = Transaction()
-        database = transaction.database
         if (backend.name != 'postgresql'
                 or Trigger.get_triggers(cls.__name__, 'create')):
-            return [r.id for r in cls.create(vlist)]
-        table = cls.__table__()
+            return [r.id for sub in grouped_slice(vlist, CREATE_SLICE)
+                for r in cls.create(list(sub))]
         cursor = transaction.connection.cursor()
         names = sorted(vlist[0])
         # The defaults create would set (state, fields of other modules).
@@ -509,21 +576,18 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                 if n not in names and n not in MAGIC_FIELDS
                 and hasattr(f, 'sql_type') and not hasattr(f, 'getter')],
             with_rec_name=False)
-        names += sorted(defaults)
-        columns = [Column(table, n) for n in names] + [
-            table.create_uid, table.create_date, table.id]
-        tail = [transaction.user, dt.datetime.now()]
-        ids = []
-        for sub in grouped_slice(
-                vlist, MAX_QUERY_PARAMS // len(columns)):
-            sub = list(sub)
-            new = database.nextid(
-                transaction.connection, cls._table, count=len(sub))
-            new = [new] if isinstance(new, int) else list(new)
-            cursor.execute(*table.insert(columns, [
-                        [{**defaults, **v}[n] for n in names] + tail + [i]
-                        for v, i in zip(sub, new)]))
-            ids.extend(new)
+        ids = transaction.database.nextid(
+            transaction.connection, cls._table, count=len(vlist))
+        ids = [ids] if isinstance(ids, int) else ids
+        cursor.execute(*Select([CurrentTimestamp()]))
+        now, = cursor.fetchone()
+        tail = list(defaults.values()) + [transaction.user, now]
+        columns = names + list(defaults) + ['create_uid', 'create_date', 'id']
+        with cursor.copy(SQL('COPY {} ({}) FROM STDIN').format(
+                    Identifier(cls._table),
+                    SQL(', ').join(map(Identifier, columns)))) as copy:
+            for values, id_ in zip(vlist, ids):
+                copy.write_row([values[n] for n in names] + tail + [id_])
         transaction.create_records[cls.__name__].extend(ids)
         return ids
 

@@ -11,6 +11,23 @@ def max_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds(pid=None):
+    """CPU time (user and system) of this process, or of process pid on
+    this machine (e.g. the database backend of a local server); None when
+    it cannot be read. On a machine shared with other jobs, it tells the
+    work from the wait for a core."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    try:
+        with open(f'/proc/{pid}/stat') as stat:
+            fields = stat.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime, fields 14 and 15 of proc(5), in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
 def argument_parser(doc, name):
     """The parser of a benchmark with the options they all take: the
     backend and a database of its own, a profile of the first run, keeping

@@ -102,6 +102,29 @@ class SpstiPlanningTestCase(ModuleTestCase):
                         'due_date_override': dt.date(2026, 3, 1)})
 
     @with_transaction()
+    def test_who_may_perform_the_visit(self):
+        "A request says which professions may perform it"
+        pool = Pool()
+        VisitRequest = pool.get('spsti.visit.request')
+        VisitType = pool.get('spsti.visit.type')
+        _, assignment, request = self.setup_request()
+        self.assertEqual(request.rule.code, 'SIG-VIP-I')
+        self.assertEqual(
+            {p.code for p in request.performed_by},
+            {'MDT', 'CM', 'INT', 'IDEST'})
+        # Asked by the employer: the rules of its type in force.
+        exam, = VisitType.search([('code', '=', 'REPRISE')])
+        asked, = VisitRequest.create([{
+                    'employee': assignment.employee.id,
+                    'assignment': assignment.id,
+                    'member': assignment.member.id,
+                    'visit_type': exam.id,
+                    'origin': 'employer',
+                    'due_date': dt.date(2026, 3, 2),
+                    }])
+        self.assertEqual({p.code for p in asked.performed_by}, {'MDT'})
+
+    @with_transaction()
     def test_backlog_of_overdue_requests(self):
         "Overdue requests are listed per team"
         pool = Pool()

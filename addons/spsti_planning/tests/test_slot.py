@@ -325,15 +325,21 @@ class SpstiSlotTestCase(ModuleTestCase):
 
     @with_transaction()
     def test_demo_agendas(self):
-        "The demo gives the doctors and nurses slots, some of them booked, "
-        "and workplace actions"
+        "The demo gives a visit history and declared stoppages, the "
+        "doctors and nurses slots, some of them booked, and workplace actions"
         pool = Pool()
         Demo = pool.get('spsti.demo')
         Slot = pool.get('spsti.slot')
         WorkplaceAction = pool.get('spsti.workplace_action')
+        VisitRequest = pool.get('spsti.visit.request')
+        Stoppage = pool.get('spsti.work_stoppage')
         load_lists()
         ctx = DemoContext(members=5, employees=80, seed=3)
         Demo.generate(ctx)
+        done = {r.visit_type.code for r in VisitRequest.search(
+                [('state', '=', 'done')])}
+        self.assertTrue({'VIP-I', 'VIP-P'} <= done)
+        self.assertTrue(Stoppage.search([], limit=1))
         self.assertGreater(Slot.search_count([('state', '=', 'free')]), 0)
         self.assertGreater(Slot.search_count([('state', '=', 'booked')]), 0)
         actions = WorkplaceAction.search([])
