@@ -276,7 +276,7 @@ class Segment(DeactivableMixin, ModelSQL, ModelView):
         result = {}
         for segment in segments:
             query = segment.members_query()
-            cursor.execute(*query.select(Count(Literal('*'))))
+            cursor.execute(*query.select(Count()))
             result[segment.id], = cursor.fetchone()
         return result
 

@@ -134,8 +134,12 @@ class SpstiCrmTestCase(ModuleTestCase):
         with as_user(users['relation']):
             party = create_contact(Member(member.id), "Sophie Laurent",
                 email='sophie@garage.fr')
-            Consent.create([{'party': party.id, 'channel': 'email',
-                        'source': 'phone'}])
+            # Consents entered on the contact are the person's.
+            contact, = Contact.search([('party', '=', party.id)])
+            Contact.write([contact], {'consents': [('create', [{
+                                'channel': 'email', 'source': 'phone'}])]})
+            consent, = Consent.search([('party', '=', party.id)])
+            self.assertEqual(contact.consents, (consent,))
             Interaction.create([{'member': member.id, 'kind': 'call',
                         'contact': party.id,
                         'subject': "Appel sur l'offre de services"}])
