@@ -33,6 +33,11 @@ RECIPIENT_STATES = [
     ('cancelled', "Cancelled"),
     ]
 _draft = {'readonly': Eval('state') != 'draft'}
+_email = {
+    'readonly': Eval('state') != 'draft',
+    'required': Eval('email', False),
+    'invisible': ~Eval('email', False),
+    }
 
 
 class Campaign(Workflow, ModelSQL, ModelView):
@@ -66,20 +71,9 @@ class Campaign(Workflow, ModelSQL, ModelView):
         states={'readonly': Eval('state').in_(['done', 'cancelled'])},
         help="The campaign closes after this day.")
     email = fields.Boolean("By Email", states=_draft)
-    email_subject = fields.Char(
-        "Email Subject",
-        states={
-            'readonly': _draft['readonly'],
-            'required': Eval('email', False),
-            'invisible': ~Eval('email', False),
-            })
+    email_subject = fields.Char("Email Subject", states=_email)
     email_body = fields.Text(
-        "Email Body",
-        states={
-            'readonly': _draft['readonly'],
-            'required': Eval('email', False),
-            'invisible': ~Eval('email', False),
-            },
+        "Email Body", states=_email,
         help="HTML paragraphs; ${record.name} is the name of the contact. "
         "The links to the contents and to unsubscribe are added.")
     portal = fields.Boolean(
@@ -320,10 +314,10 @@ class Campaign(Workflow, ModelSQL, ModelView):
         Scenario = Pool().get('marketing.automation.scenario')
         for campaign in campaigns:
             campaign.check_launch()
-        cls._create_scenarios(
-            [c for c in campaigns if c.email and not c.scenario])
         cls._update_email_activities(
             [c for c in campaigns if c.email_activity])
+        cls._create_scenarios(
+            [c for c in campaigns if c.email and not c.scenario])
         Scenario.run([c.scenario for c in campaigns
                 if c.scenario and c.scenario.state == 'draft'])
         cls._deliver(campaigns)
@@ -395,6 +389,9 @@ class Campaign(Workflow, ModelSQL, ModelView):
         delivery sends nothing already sent."""
         pool = Pool()
         Scenario = pool.get('marketing.automation.scenario')
+        # A delivery by the scheduled task and one by a user wait on each
+        # other: the second sees what the first logged.
+        cls.lock(campaigns)
         Scenario.trigger([c.scenario for c in campaigns
                 if c.scenario and c.scenario.state == 'running'])
         cls._publish([c for c in campaigns if c.portal])

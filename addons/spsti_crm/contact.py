@@ -2,29 +2,27 @@
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
+from trytond.modules.spsti_base.code import CodedMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval
 
 from .exceptions import ContactValidationError
 
 
-class ContactRole(DeactivableMixin, ModelSQL, ModelView):
+class ContactRole(CodedMixin, DeactivableMixin, ModelSQL, ModelView):
     """Rôle d'un contact: what a person is for the member (head of the
     company, human resources, safety officer, accountant…)."""
     __name__ = 'spsti.crm.contact.role'
     __string__ = "Contact Role"
-    code = fields.Char("Code", required=True, strip=True)
     name = fields.Char("Name", required=True, translate=True)
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        t = cls.__table__()
-        cls._sql_constraints += [
-            ('code_unique', Unique(t, t.code),
-                'spsti_crm.msg_contact_role_code_unique'),
-            ]
         cls._order.insert(0, ('name', 'ASC'))
+
+    def get_rec_name(self, name):
+        return self.name
 
 
 class Contact(DeactivableMixin, ModelSQL, ModelView):

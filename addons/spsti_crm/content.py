@@ -14,6 +14,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import ContentValidationError
+from .tools import ancestors, in_force
 
 KINDS = [
     ('document', "Document"),
@@ -30,16 +31,6 @@ AUDIENCES = [
     ]
 # Kinds shown from their address rather than from an attached file.
 URL_KINDS = {'video', 'link', 'podcast'}
-
-
-def ancestors(records):
-    "The ids of records and of all their parents in a thésaurus."
-    result = set()
-    for record in records:
-        while record and record.id not in result:
-            result.add(record.id)
-            record = record.parent
-    return result
 
 
 class Content(DeactivableMixin, ModelSQL, ModelView):
@@ -184,12 +175,6 @@ class Content(DeactivableMixin, ModelSQL, ModelView):
                 list(set().union(*codes.values())))}
         return {m: ancestors(records[i] for i in ids)
             for m, ids in codes.items()}
-
-
-def in_force(table, date):
-    "SQL: the row's period (start_date, end_date, both optional) holds date."
-    return (((table.start_date == Null) | (table.start_date <= date))
-        & ((table.end_date == Null) | (table.end_date >= date)))
 
 
 class ContentRisk(ModelSQL):

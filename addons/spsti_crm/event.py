@@ -515,9 +515,12 @@ class Registration(Workflow, ModelSQL, ModelView):
     @classmethod
     def check_capacity(cls, registrations):
         "The registrations not cancelled fit in the event."
+        Event = Pool().get('spsti.crm.event')
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         events = {r.event for r in registrations if r.event.capacity}
+        # Registrations from the portal and the back office come at once.
+        Event.lock(list(events))
         for sub in grouped_slice(list(events), MAX_QUERY_PARAMS):
             sub = {e.id: e for e in sub}
             cursor.execute(*table.select(table.event, Count(table.id),

@@ -4,7 +4,7 @@ import operator
 from functools import reduce
 
 from dateutil.relativedelta import relativedelta
-from sql import Literal, Null
+from sql import Literal
 from sql.aggregate import Count, Max
 from sql.conditionals import Case, Coalesce
 
@@ -18,22 +18,13 @@ from trytond.pyson import Bool, Eval, If
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
-from .content import in_force
 from .exceptions import SegmentValidationError
+from .tools import descendants, in_force
 
 CAMPAIGN_RULES = [
     ('reached', "Reached by one of them"),
     ('not_reached', "Reached by none of them"),
     ]
-
-
-def descendants(Model, records):
-    "The ids of records and of all their children in a thésaurus."
-    if not records:
-        return []
-    return [r.id for r in Model.search([
-                ('parent', 'child_of', [r.id for r in records]),
-                ], order=[])]
 
 
 def culture_yes_counts(minimum, maximum):
@@ -231,9 +222,7 @@ class Segment(DeactivableMixin, ModelSQL, ModelView):
 
         def members(having):
             return assignment.select(assignment.member,
-                where=(assignment.start_date <= date)
-                & ((assignment.end_date == Null)
-                    | (assignment.end_date >= date)),
+                where=in_force(assignment, date),
                 group_by=[assignment.member], having=having)
         if self.workforce_min:
             having = workforce >= self.workforce_min
