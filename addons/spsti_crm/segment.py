@@ -198,7 +198,9 @@ class Segment(DeactivableMixin, ModelSQL, ModelView):
             establishment = Establishment.__table__()
             sheet = Sheet.__table__()
             recent = (sheet.state == 'validated') & (sheet.date <= date)
-            if self.sheet_older_than:
+            # Without any sheet is also older than any age: both criteria
+            # together select the missing ones.
+            if self.sheet_older_than and not self.sheet_missing:
                 recent &= sheet.date > (
                     date - relativedelta(months=self.sheet_older_than))
             where &= member.id.in_(establishment.select(establishment.member,

@@ -125,6 +125,8 @@ class SpstiCrmSegmentTestCase(unittest.TestCase):
             [0, 1, 2, 3, 4])
         self.assertEqual(ids(sheet_missing=True), [4, 5, 6, 7, 9])
         self.assertEqual(ids(sheet_older_than=48), [3, 4, 5, 6, 7, 9])
+        self.assertEqual(ids(sheet_older_than=48, sheet_missing=True),
+            [4, 5, 6, 7, 9])
         # Culture scores 5.0 (0 and 3) and 2.5 (1); 0.0 (2) is below.
         self.assertEqual(
             ids(culture_score_min=2.5, culture_score_max=5), [0, 1, 3])
