@@ -6,7 +6,7 @@ from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
-from trytond.pyson import Bool, Eval
+from trytond.pyson import Bool, Eval, If
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
@@ -50,7 +50,8 @@ class Consent(ModelSQL, ModelView):
     note = fields.Char("Note", help="Reference of the form, of the call…")
     withdrawal_date = fields.Date(
         "Withdrawal Date",
-        domain=[('withdrawal_date', '>=', Eval('date'))],
+        domain=[If(Eval('withdrawal_date') & Eval('date'),
+                ('withdrawal_date', '>=', Eval('date')), ())],
         states={'required': Bool(Eval('withdrawal_source'))})
     withdrawal_source = fields.Selection(
         WITHDRAWAL_SOURCES, "Withdrawal Source",

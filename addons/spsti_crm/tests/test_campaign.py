@@ -5,7 +5,9 @@ import unittest
 
 from trytond.modules.spsti_adherent.tests.tools import (
     create_member, setup_referentials)
-from trytond.modules.spsti_crm.exceptions import CampaignError
+from trytond.model.exceptions import DomainValidationError
+from trytond.modules.spsti_crm.exceptions import (
+    CampaignError, ConsentValidationError)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 
@@ -141,6 +143,37 @@ class SpstiCrmCampaignTestCase(unittest.TestCase):
         self.assertEqual(len(queued_mail()), 2)
         self.assertEqual([(r.party.name, r.state) for r in other.recipients],
             [("Alice Martin", 'not_sent')])
+
+    @with_transaction()
+    def test_consent_history(self):
+        "One consent in force per person and channel; a withdrawal is kept "
+        "and a new consent is a new record"
+        pool = Pool()
+        Consent = pool.get('spsti.crm.consent')
+        _, _, people = setup_contacts()
+        alice, chloe = people['alice'], people['chloe']
+
+        # Giving again what is in force records nothing.
+        self.assertEqual(Consent.give([alice], 'email', 'portal'), [])
+        with self.assertRaises(ConsentValidationError):
+            Consent.create([{'party': alice.id, 'channel': 'email',
+                        'date': dt.date.today(), 'source': 'phone'}])
+        # Another channel is another consent.
+        phone, = Consent.give([alice], 'phone', 'phone')
+
+        withdrawn, = Consent.search([('party', '=', chloe.id)])
+        with self.assertRaises(DomainValidationError):
+            Consent.write([phone], {
+                    'withdrawal_date': phone.date - dt.timedelta(days=1),
+                    'withdrawal_source': 'request'})
+        again, = Consent.give([chloe], 'email', 'event')
+        self.assertEqual(
+            Consent.search([('party', '=', chloe.id)], order=[('id', 'ASC')]),
+            [withdrawn, again])
+        self.assertEqual((withdrawn.state, again.state),
+            ('withdrawn', 'given'))
+        self.assertEqual(Consent.consenting([alice, chloe, people['bruno']],
+                'email'), {alice.id, chloe.id})
 
     @with_transaction()
     def test_campaign_roles_and_portal(self):
