@@ -313,8 +313,13 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
                 order_by=[table.employee, table.id]))
         ids = [i for i, in cursor]
         rules = cls._rule_cache()
-        for sub in grouped_slice(ids, chunk):
-            cls.compute_due_visits(list(sub), today=today, rules=rules)
+        Batch = Pool().get('spsti.batch')
+        with Batch.run(gettext('spsti_planning.msg_batch_due_visits'),
+                total=len(ids)) as batch:
+            for sub in grouped_slice(ids, chunk):
+                cls.compute_due_visits(list(sub), today=today, rules=rules)
+                batch.advance(len(sub))
+            batch.complete()
         return len(ids)
 
     @classmethod

@@ -97,7 +97,7 @@ class WorkforceImportTestCase(ModuleTestCase):
                     'filename': 'dsn.csv',
                     'kind': 'dsn',
                     }])
-        Import.process([record])
+        Import.run_import([record])
 
         self.assertEqual(record.state, 'done')
         self.assertEqual(record.lines_read, 9)
@@ -279,7 +279,7 @@ class WorkforceImportTestCase(ModuleTestCase):
         with as_user(org['users']['planification']):
             record, = Import.create([{'file': data, 'kind': 'dpae',
                         'filename': 'dpae.csv'}])
-            Import.process([record])
+            Import.run_import([record])
             self.assertEqual(
                 (record.state, record.assignments_created), ('done', 1))
 
