@@ -90,7 +90,7 @@ class Batch(ModelSQL, ModelView):
     done = fields.Integer("Done", readonly=True)
     total = fields.Integer("Total", readonly=True)
     progress = fields.Function(
-        fields.Float("Progress", digits=(1, 4)), 'get_progress')
+        fields.Float("Progress"), 'get_progress')
     started_at = fields.DateTime("Started at", readonly=True)
     ended_at = fields.DateTime("Ended at", readonly=True)
     summary = fields.Text("Result", readonly=True)
@@ -135,7 +135,7 @@ class Batch(ModelSQL, ModelView):
         if self.state == 'done':
             return 1.0
         if self.total:
-            return min(self.done / self.total, 1.0)
+            return round(min(self.done / self.total, 1.0), 4)
         return 0.0
 
     # Starting
@@ -255,9 +255,17 @@ class Batch(ModelSQL, ModelView):
             locked, = cursor.fetchone()
             if not locked:
                 return True
-        waiting = Queue.search([('dequeued_at', '=', None)])
-        return any(t.data and t.data.get('kwargs', {}).get('batch') == self.id
-            for t in waiting)
+        if not self.origin:
+            return False
+        # A waiting task works on the origin of the batch.
+        model, id_ = self.origin.__name__, self.origin.id
+        for task in Queue.search([('dequeued_at', '=', None)]):
+            instances = task.data.get('instances')
+            if isinstance(instances, int):
+                instances = [instances]
+            if task.data.get('model') == model and id_ in instances:
+                return True
+        return False
 
     # Progress
 
@@ -287,15 +295,10 @@ class Batch(ModelSQL, ModelView):
                     if attempt == RETRIES - 1:
                         raise
                     time.sleep(0.01 * (attempt + 1))
+            self._notify_observers()
         else:
-            cursor = transaction.connection.cursor()
-            cursor.execute(*table.update(
-                    [table.done], [table.done + count],
-                    where=table.id == self.id))
-            cursor.execute(*table.select(table.done, table.total,
-                    where=table.id == self.id))
-            self.done, self.total = cursor.fetchone()
-        self._notify_observers()
+            # The only writer: through the ORM, which keeps its cache.
+            self._write({'done': (self.done or 0) + count})
         return self.total is not None and self.done >= self.total
 
     def _write(self, values):
@@ -338,13 +341,22 @@ class Batch(ModelSQL, ModelView):
             self._end('failed', error=error)
         else:
             # The failing transaction holds the only write access: end the
-            # batch once it has rolled back.
+            # batch once it has rolled back (with it, the batch if it
+            # created it).
+            values = {'name': self.name, 'origin': self.origin,
+                'user': self.user, 'total': self.total, 'done': self.done,
+                'started_at': self.started_at}
             Transaction().atexit(self._end_alone,
-                Transaction().database.name, 'failed', error)
+                Transaction().database.name, values, 'failed', error)
 
-    def _end_alone(self, database, state, error):
-        with Transaction(new=True).start(database, 0):
-            self.__class__(self.id)._end(state, error=error)
+    def _end_alone(self, database, values, state, error):
+        cls = self.__class__
+        with Transaction(new=True).start(database, 0), \
+                without_check_access():
+            batches = cls.search([('id', '=', self.id)])
+            if not batches:
+                batches = cls.create([values])
+            batches[0]._end(state, error=error)
 
     def _end(self, state, summary=None, error=None):
         values = {'state': state, 'ended_at': dt.datetime.now(),

@@ -301,8 +301,8 @@ class BillingRun(Workflow, ModelSQL, ModelView):
             tax_memo = {}
             with transaction.set_context(company=run.company.id), \
                     Batch.run(run.rec_name, run, len(todo)) as batch:
-                for chunk in grouped_slice(todo, cls.chunk_size):
-                    run.bill(list(chunk), tax_memo=tax_memo)
+                for chunk in map(list, grouped_slice(todo, cls.chunk_size)):
+                    run.bill(chunk, tax_memo=tax_memo)
                     if commit:
                         transaction.commit()
                         batch.hold()

@@ -166,6 +166,37 @@ class WorkforceImportTestCase(ModuleTestCase):
                 Assignment.search_count([]), Exposure.search_count([])))
 
     @with_transaction()
+    def test_queued_import_progress(self):
+        """The import button queues one task, not twice while it waits;
+        the task counts the lines on the batch and ends it with the
+        report"""
+        pool = Pool()
+        Import = pool.get('spsti.workforce.import')
+        Batch = pool.get('spsti.batch')
+        Queue = pool.get('ir.queue')
+        transaction = Transaction()
+        _, siret_a, _, _, _ = self.setup_members()
+        rows = [hire(siret_a, person(f"Nom{i}", "Lou",
+                    dt.date(1990, 1, 1 + i), 'F', 40 + i), f'Q{i}')
+            for i in range(7)]
+        record, = Import.create([{'file': csv_bytes(rows),
+                    'filename': 'dpae.csv', 'kind': 'dpae'}])
+        Import.process([record])
+        Import.process([record])
+        task, = Queue.browse(transaction.tasks)
+        self.assertEqual(
+            (task.data['method'], task.data['kwargs']), ('run_import',
+                {'commit': True}))
+        batch, = Batch.search([('origin', '=', str(record))])
+        self.assertEqual(batch.state, 'queued')
+        # What the worker does, without committing the test transaction.
+        Import.run_import([record])
+        batch = Batch(batch.id)
+        self.assertEqual((batch.state, batch.done, batch.total),
+            ('running', 7, 7))
+        self.assertEqual(record.assignments_created, 7)
+
+    @with_transaction()
     def test_dsn_exit_ends_assignment(self):
         "A DSN line with an end date ends the assignment and updates the job"
         pool = Pool()

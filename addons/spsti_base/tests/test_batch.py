@@ -86,26 +86,3 @@ class BatchTestCase(unittest.TestCase):
             self.assertTrue(batch.ended_at)
         _, notifications = self.read_as(one, batch_id)
         self.assertIn("Import en échec", notifications[0][0])
-
-    def test_queue_refuses_a_batch_at_work(self):
-        "A batch whose task waits in the queue is not queued again"
-        with Transaction().start(DB_NAME, self.users[0]) as transaction:
-            pool = Pool()
-            Batch = pool.get('spsti.batch')
-            Queue = pool.get('ir.queue')
-            User = pool.get('res.user')
-            origin = User(self.users[1])
-            batch = Batch.queue("Tâche", origin=origin, total=5)
-            Queue.push('default', {'model': 'res.user', 'method': 'read',
-                    'user': 0, 'context': {}, 'instances': [],
-                    'args': [], 'kwargs': {'batch': batch.id}})
-            transaction.commit()
-            self.assertIsNone(Batch.queue("Tâche", origin=origin, total=5))
-            # Once the task has started and died, the batch is queued
-            # again, the same record reset.
-            tasks = Queue.search([])
-            Queue.write(tasks, {'dequeued_at': Queue.default_enqueued_at()})
-            again = Batch.queue("Tâche", origin=origin, total=2)
-            self.assertEqual((again.id, again.total, again.state),
-                (batch.id, 2, 'queued'))
-            transaction.rollback()
