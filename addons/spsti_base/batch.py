@@ -276,8 +276,9 @@ class Batch(ModelSQL, ModelView):
         self._write(values)
 
     def advance(self, count):
-        """Count count more items done; returns whether all are done. The
-        increment is immediate (several tasks may share the batch)."""
+        """Count count more items done; returns whether these were the last
+        (true for one call only). The increment is immediate: several tasks
+        may share the batch."""
         table = self.__table__()
         transaction = Transaction()
         if self._own_transactions():
@@ -299,7 +300,8 @@ class Batch(ModelSQL, ModelView):
         else:
             # The only writer: through the ORM, which keeps its cache.
             self._write({'done': (self.done or 0) + count})
-        return self.total is not None and self.done >= self.total
+        return (self.total is not None
+            and self.done - count < self.total <= self.done)
 
     def _write(self, values):
         for name, value in values.items():

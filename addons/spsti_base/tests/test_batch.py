@@ -56,12 +56,14 @@ class BatchTestCase(unittest.TestCase):
                     self.assertEqual(self.read_as(0, batch.id)[0][:3],
                         ('running', 4, 10))
                 self.assertTrue(batch.advance(6))
+                # Only the call that counts the last items says so.
+                self.assertFalse(batch.advance(1))
                 batch.complete(summary="10 adhérents facturés")
             batch_id = batch.id
             transaction.commit()
         values, notifications = self.read_as(one, batch_id)
         self.assertEqual(values,
-            ('done', 10, 10, 1.0, "10 adhérents facturés", True))
+            ('done', 11, 10, 1.0, "10 adhérents facturés", True))
         (label, description, records), = notifications
         self.assertIn("Appel test", label)
         self.assertEqual(description, "10 adhérents facturés")
