@@ -55,6 +55,9 @@ STATES = [
     ('failed', "Failed"),
     ]
 UNFINISHED = ['queued', 'running']
+# What a batch reads of itself as committed (see Batch.refresh).
+FIELDS = ['name', 'origin', 'user', 'state', 'done', 'total', 'started_at',
+    'summary', 'error']
 # Short progress transactions retried on a concurrent update.
 RETRIES = 20
 
@@ -228,6 +231,7 @@ class Batch(ModelSQL, ModelView):
         failed (with the error) if the block raises. On PostgreSQL the task
         holds a shared lock that tells it is alive (see is_alive)."""
         self.hold()
+        self.refresh()
         if self.state != 'running' or not self.started_at:
             self._write({'state': 'running',
                     'started_at': self.started_at or dt.datetime.now()})
@@ -236,6 +240,19 @@ class Batch(ModelSQL, ModelView):
         except Exception as exception:
             self.fail(exception)
             raise
+
+    def refresh(self):
+        """Read the batch as committed: short transactions of their own
+        write it, which the current transaction may not see (its snapshot
+        may be older, it may even predate the batch)."""
+        if not self._own_transactions():
+            return
+        with Transaction().new_transaction(readonly=True), \
+                without_check_access():
+            values, = self.__class__.read([self.id], FIELDS)
+        del values['id']
+        for name, value in values.items():
+            setattr(self, name, value)
 
     def hold(self):
         """Take the shared lock of a working task again (after a commit
