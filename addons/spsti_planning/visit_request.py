@@ -316,8 +316,8 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         Batch = Pool().get('spsti.batch')
         with Batch.run(gettext('spsti_planning.msg_batch_due_visits'),
                 total=len(ids)) as batch:
-            for sub in grouped_slice(ids, chunk):
-                cls.compute_due_visits(list(sub), today=today, rules=rules)
+            for sub in map(list, grouped_slice(ids, chunk)):
+                cls.compute_due_visits(sub, today=today, rules=rules)
                 batch.advance(len(sub))
             batch.complete()
         return len(ids)
