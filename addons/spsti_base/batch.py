@@ -27,6 +27,7 @@ A batch split into queued tasks (several workers share it)::
     with batch.task():
         ...
         Transaction().commit()
+        batch.hold()
         if batch.advance(len(part)):
             batch.complete()
 

@@ -277,6 +277,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
             with transaction.set_context(company=run.company.id):
                 run.bill([m for m in member_ids if m not in billed])
             transaction.commit()
+            batch.hold()
             if batch.advance(len(member_ids)):
                 cls.finish([cls(run.id)])
                 batch.complete()

@@ -93,7 +93,7 @@ def batch_of(production, origin):
 def pending_tasks(production, model):
     (count,), = query(production['uri'], production['db'],
         "SELECT count(*) FROM ir_queue WHERE dequeued_at IS NULL "
-        "AND data LIKE %s", (f'%"model": "{model}"%',))
+        "AND data->>'model' = %s", (model,))
     return count
 
 
@@ -189,8 +189,11 @@ def test_worker_killed_during_billing_run(production, erp):
         "WHERE spsti_billing_run = %s GROUP BY spsti_member", (run_id,))
     assert {m for m, _ in invoices} == members, "a member was not billed"
     assert all(n == 1 for _, n in invoices), "a member was billed twice"
+    # The batch ends right after the commit of the last task.
+    wait_for(lambda: batch_of(production, origin)[0] == 'done', 30,
+        "the batch did not end")
     state, done, total = batch_of(production, origin)
-    assert (state, done) == ('done', total)
+    assert done == total
     assert notifications(production, admin, f'{year}'), \
         "no notification of the end"
 
@@ -264,6 +267,8 @@ def test_worker_killed_during_workforce_import(production, erp):
         "SELECT lines_read, lines_rejected FROM spsti_workforce_import "
         "WHERE id = %s", (record_id,))
     assert (lines_read, rejected) == (IMPORT_LINES, 0)
+    wait_for(lambda: batch_of(production, origin)[0] == 'done', 30,
+        "the batch did not end")
     assert batch_of(production, origin) == ('done', IMPORT_LINES,
         IMPORT_LINES)
     assert notifications(production, admin, 'embauches.csv')
