@@ -205,9 +205,10 @@ def workforce_file(production):
     members, each a new employee with a valid NIR."""
     from trytond.modules.spsti_adherent.tests.tools import nir
     sirets = [s for s, in query(production['uri'], production['db'],
-            "SELECT e.siret FROM spsti_establishment AS e "
+            "SELECT i.code FROM spsti_establishment AS e "
             "JOIN spsti_member AS m ON m.id = e.member "
-            "WHERE m.state = 'member' AND e.siret IS NOT NULL "
+            "JOIN party_identifier AS i ON i.address = e.address "
+            "WHERE m.state = 'member' AND i.type = 'fr_siret' "
             "ORDER BY e.id LIMIT 5")]
     assert sirets
     lines = ['siret;nir;nom;prenom;date_naissance;sexe;numero_contrat;'
@@ -281,7 +282,7 @@ def rpc(url, method, params, session=None):
     if session:
         headers['Authorization'] = 'Session ' + base64.b64encode(
             session.encode()).decode()
-    response = requests.post(url + '/', json={
+    response = requests.post(url + '/rpc/', json={
             'id': 1, 'method': method, 'params': params},
         headers=headers, timeout=120)
     response.raise_for_status()
@@ -317,9 +318,12 @@ def test_two_servers_book_the_same_slot(production):
         def book(i):
             context = {'language': 'fr', 'active_model': 'spsti.slot',
                 'active_id': slot, 'active_ids': [slot]}
-            session_id = rpc(urls[i], 'wizard.spsti.slot.book.create',
-                [context], sessions[i])['result'][0]
-            barrier.wait(timeout=60)
+            try:
+                created = rpc(urls[i], 'wizard.spsti.slot.book.create',
+                    [context], sessions[i])
+                session_id = created['result'][0]
+            finally:
+                barrier.wait(timeout=60)
             answers[i] = rpc(urls[i], 'wizard.spsti.slot.book.execute', [
                     session_id, {'start': {
                             'slot': slot, 'request': requests_to_plan[i]}},
