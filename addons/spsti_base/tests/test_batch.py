@@ -30,7 +30,7 @@ class BatchTestCase(unittest.TestCase):
 
     def read_as(self, user, batch_id):
         "The batch as user sees it (None when hidden) and its notifications"
-        with Transaction().start(DB_NAME, user) as transaction, \
+        with Transaction(new=True).start(DB_NAME, user) as transaction, \
                 transaction.set_context(_check_access=True):
             pool = Pool()
             Batch = pool.get('spsti.batch')
