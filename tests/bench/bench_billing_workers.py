@@ -9,7 +9,9 @@ workers bill them, the run ends when the last task counts its members. The
 invoices of a pass are deleted before the next one. Prints, per count of
 workers, the wall time from Start to the end of the run and the rate in
 steady state (from 10 % of the members billed to the end, once every
-worker has loaded the modules).
+worker has loaded the modules), and the CPU time the workers and the
+PostgreSQL cluster used in the pass: on a shared machine, a second worker
+gains only what the cores left free allow.
 
     tests/bench/run_bench.sh bench_billing_workers --members 5000 \\
         --employees 75000 --workers 1 2
@@ -94,6 +96,8 @@ def bill_with_workers(args, run_id, count, conf):
     from trytond.transaction import Transaction
     log = open(f'/tmp/bench_billing_workers_{os.getpid()}_{count}.log',
         'wb')
+    pg_data = os.path.join(os.environ['PG_DIR'], 'data')
+    pg_cpu = benchlib.postgresql_cpu_seconds(pg_data)
     workers = [subprocess.Popen([str(ROOT / '.venv' / 'bin' /
                     'trytond-worker'), '-c', conf, '-d',
                 args.database_name, '-n', '1'],
@@ -125,6 +129,10 @@ def bill_with_workers(args, run_id, count, conf):
             end = time.monotonic()
             total = batch.total
             invoices = Run(run_id).invoice_count
+            workers_cpu = sum(benchlib.session_cpu_seconds(w.pid)
+                for w in workers)
+            pg_cpu = benchlib.postgresql_cpu_seconds(pg_data) - pg_cpu
+            load = os.getloadavg()[0]
     finally:
         for worker in workers:
             os.killpg(worker.pid, signal.SIGTERM)
@@ -133,7 +141,9 @@ def bill_with_workers(args, run_id, count, conf):
     rate = (total - steady[1]) / (end - steady[0])
     print(f"\n{count} worker(s): {invoices} invoices for {total} members in "
         f"{end - start:.1f} s from Start (workers loading included), "
-        f"{rate:,.1f} members/s in steady state", flush=True)
+        f"{rate:,.1f} members/s in steady state; CPU: workers "
+        f"{workers_cpu:.1f} s, PostgreSQL {pg_cpu:.1f} s; load average "
+        f"{load:.1f} on {os.cpu_count()} cores", flush=True)
     return rate
 
 
