@@ -13,14 +13,18 @@ class SpstiPlanningTestCase(ModuleTestCase):
     "Test spsti_planning module"
     module = 'spsti_planning'
 
-    def setup_request(self):
-        pool = Pool()
-        VisitRequest = pool.get('spsti.visit.request')
+    def setup_assignment(self):
         org = setup_referentials()
         _, establishment = create_member("Garage Martin", 201)
         employee = create_employee("Martin", "Rémi", dt.date(1988, 4, 4))
         assignment = create_assignment(
             employee, establishment, start=dt.date(2026, 1, 5))
+        return org, assignment
+
+    def setup_request(self):
+        pool = Pool()
+        VisitRequest = pool.get('spsti.visit.request')
+        org, assignment = self.setup_assignment()
         VisitRequest.compute_due_visits([assignment])
         request, = VisitRequest.search([
                 ('assignment', '=', assignment.id),
@@ -55,11 +59,7 @@ class SpstiPlanningTestCase(ModuleTestCase):
         Queue = pool.get('ir.queue')
         User = pool.get('res.user')
         VisitRequest = pool.get('spsti.visit.request')
-        setup_referentials()
-        _, establishment = create_member("Garage Martin", 201)
-        employee = create_employee("Martin", "Rémi", dt.date(1988, 4, 4))
-        assignment = create_assignment(
-            employee, establishment, start=dt.date(2026, 1, 5))
+        _, assignment = self.setup_assignment()
         cron, = Cron.search([
                 ('method', '=', 'spsti.visit.request|compute_all_due_visits'),
                 ])
