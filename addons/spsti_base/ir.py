@@ -1,6 +1,6 @@
 """Record rules of the SPSTI models may refer to the current user; the long
 batches of the scheduler started by hand go to the task queue."""
-from trytond.model import dualmethod
+from trytond.model import ModelView, dualmethod
 from trytond.pool import PoolMeta
 from trytond.transaction import Transaction
 
@@ -39,6 +39,7 @@ class Cron(metaclass=PoolMeta):
         return set()
 
     @dualmethod
+    @ModelView.button
     def run_once(cls, crons):
         # "Run once" clicked by a user: a long batch goes to the queue
         # workers rather than holding the request; the user follows it in
