@@ -47,7 +47,9 @@ ensure_venv() {
     ensure_python
     [ -x "$VENV/bin/python" ] || { log "Creating virtualenv $VENV"; "$PYTHON" -m venv "$VENV"; }
     local stamp="$VENV/.spsti-installed-${1//\//_}" want
-    want=$(cd "$ROOT" && cat pyproject.toml "$@" | sha256sum | cut -d' ' -f1)
+    # Every requirements file: the named one includes the others.
+    want=$(cd "$ROOT" && cat pyproject.toml requirements*.txt "$@" \
+        | sha256sum | cut -d' ' -f1)
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         log "Installing Python dependencies ($*)"
         local args=()

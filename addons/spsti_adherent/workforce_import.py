@@ -218,7 +218,8 @@ class _Establishment:
 class _Importer:
     "One run over one file; holds the referential caches and the counts."
 
-    def __init__(self, kind, report, chunk_size=CHUNK_SIZE, commit=False):
+    def __init__(self, kind, report, chunk_size=CHUNK_SIZE, commit=False,
+            batch=None):
         pool = Pool()
         Job = pool.get('spsti.job')
         Risk = pool.get('spsti.risk')
@@ -226,6 +227,8 @@ class _Importer:
         self.report = report
         self.chunk_size = chunk_size
         self.commit = commit
+        self.batch = batch
+        self.counted = 0
         with Transaction().set_context(active_test=False):
             self.jobs = {j.code.lower(): j.id for j in Job.search(
                     [('level', '=', 'profession')])}
@@ -462,6 +465,11 @@ class _Importer:
                         error=exception.message)) from exception
         if self.commit:
             Transaction().commit()
+        if self.batch:
+            if self.commit:
+                self.batch.hold()
+            self.batch.advance(self.report.lines_read - self.counted)
+            self.counted = self.report.lines_read
 
     def resolve_establishments(self, lines):
         pool = Pool()
@@ -834,18 +842,42 @@ class WorkforceImport(ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     def process(cls, imports):
-        "Import the file of each record, in the current transaction."
+        """Import the file of each record in a queued task; its batch
+        (spsti.batch) shows the progress."""
+        Batch = Pool().get('spsti.batch')
+        cls.check_file(imports)
+        for record in imports:
+            batch = Batch.queue(record.rec_name, origin=record)
+            if batch:
+                cls.__queue__.run_import([record], commit=True)
+
+    @classmethod
+    def check_file(cls, imports):
         for record in imports:
             if not record.file:
                 raise WorkforceImportError(gettext(
                         'spsti_adherent.msg_workforce_import_no_file',
                         workforce_import=record.rec_name or record.id))
-            cls.import_file(io.BytesIO(record.file), record.kind,
-                filename=record.filename, record=record)
+
+    @classmethod
+    def run_import(cls, imports, commit=False):
+        """Import the file of each record, committing every chunk when
+        asked (a rerun after a stop resumes: lines are matched on their
+        keys)."""
+        Batch = Pool().get('spsti.batch')
+        cls.check_file(imports)
+        for record in imports:
+            # Lines of the file but the header, for the progress.
+            total = max(record.file.count(b'\n') - 1, 1)
+            with Batch.run(record.rec_name, record, total) as batch:
+                report = cls.import_file(io.BytesIO(record.file),
+                    record.kind, filename=record.filename, record=record,
+                    commit=commit, batch=batch)
+                batch.complete(summary=str(report))
 
     @classmethod
     def import_file(cls, source, kind, filename=None,
-            chunk_size=CHUNK_SIZE, commit=False, record=None):
+            chunk_size=CHUNK_SIZE, commit=False, record=None, batch=None):
         """Import a workforce file and return a WorkforceReport.
 
         source is a path, bytes or a file object (binary or text); the
@@ -853,7 +885,8 @@ class WorkforceImport(ModelSQL, ModelView):
         the transaction is committed after each chunk (long batches from
         the command line: a re-run resumes, since lines are matched on
         their keys). With record (a spsti.workforce.import), the counts,
-        state and rejected lines are stored on it."""
+        state and rejected lines are stored on it; with batch (a
+        spsti.batch), the lines read are counted on it."""
         if kind not in dict(KINDS):
             raise WorkforceImportError(gettext(
                     'spsti_adherent.msg_workforce_import_bad_kind',
@@ -864,7 +897,7 @@ class WorkforceImport(ModelSQL, ModelView):
                 else getattr(source, 'name', '') or '')
         report = WorkforceReport(str(filename), kind)
         importer = _Importer(kind, report, chunk_size=chunk_size,
-            commit=commit)
+            commit=commit, batch=batch)
         stream = _open(source)
         try:
             importer.run(stream)

@@ -13,6 +13,7 @@ from sql import Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Coalesce
 
+from trytond import config
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
@@ -216,7 +217,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
     @Workflow.transition('processing')
     def start(cls, runs):
         cls.prepare(runs)
-        cls.__queue__.process(runs, commit=True)
+        cls.queue_members(runs)
 
     @classmethod
     def prepare(cls, runs):
@@ -231,21 +232,62 @@ class BillingRun(Workflow, ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     def resume(cls, runs):
-        cls.__queue__.process(
-            [r for r in runs if r.state == 'processing'], commit=True)
+        cls.queue_members([r for r in runs if r.state == 'processing'])
 
     @classmethod
     def resume_all(cls):
         "Scheduled task: queue again the runs a stop interrupted."
-        runs = cls.search([('state', '=', 'processing')])
-        if runs:
-            cls.__queue__.process(runs, commit=True)
+        cls.queue_members(cls.search([('state', '=', 'processing')]))
+
+    @classmethod
+    def queue_members(cls, runs):
+        """Queue the members each run has still to bill, in tasks that the
+        queue workers share; the run's batch (spsti.batch) shows the
+        progress. A run whose tasks are at work is left to them."""
+        Batch = Pool().get('spsti.batch')
+        size = config.getint('spsti', 'billing_task_members',
+            default=cls.chunk_size)
+        for run in runs:
+            todo = run.members_to_bill()
+            batch = Batch.queue(run.rec_name, origin=run, total=len(todo))
+            if batch is None:
+                continue
+            for chunk in grouped_slice(todo, size):
+                cls.__queue__.bill_members([run], list(chunk), batch=batch.id)
+            if not todo:
+                cls.finish([run])
+                batch.complete()
+
+    @classmethod
+    def bill_members(cls, runs, member_ids, batch):
+        """Queued task: bill those of the members that the run has not
+        invoiced yet; the task that counts the last members ends the run."""
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        batch = pool.get('spsti.batch')(batch)
+        transaction = Transaction()
+        run, = runs
+        if run.state != 'processing':
+            return
+        with batch.task():
+            billed = {i.spsti_member.id for i in Invoice.search([
+                        ('spsti_billing_run', '=', run.id),
+                        ('spsti_member', 'in', member_ids),
+                        ])}
+            with transaction.set_context(company=run.company.id):
+                run.bill([m for m in member_ids if m not in billed])
+            transaction.commit()
+            batch.hold()
+            if batch.advance(len(member_ids)):
+                cls.finish([cls(run.id)])
+                batch.complete()
 
     @classmethod
     def process(cls, runs, commit=False, limit=None):
         """Bill the members each run has not invoiced yet, chunk by chunk;
         commit after each chunk when asked (a stop loses one chunk at
         most). limit caps the members billed in this call."""
+        Batch = Pool().get('spsti.batch')
         transaction = Transaction()
         for run in runs:
             run = cls(run.id)
@@ -258,15 +300,19 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                 rest = []
             # Members with the same lines have the same taxes.
             tax_memo = {}
-            with transaction.set_context(company=run.company.id):
-                for chunk in grouped_slice(todo, cls.chunk_size):
-                    run.bill(list(chunk), tax_memo=tax_memo)
+            with transaction.set_context(company=run.company.id), \
+                    Batch.run(run.rec_name, run, len(todo)) as batch:
+                for chunk in map(list, grouped_slice(todo, cls.chunk_size)):
+                    run.bill(chunk, tax_memo=tax_memo)
                     if commit:
                         transaction.commit()
-            if not rest:
-                cls.finish([run])
-                if commit:
-                    transaction.commit()
+                        batch.hold()
+                    batch.advance(len(chunk))
+                if not rest:
+                    cls.finish([run])
+                    batch.complete()
+                    if commit:
+                        transaction.commit()
 
     @classmethod
     @Workflow.transition('done')

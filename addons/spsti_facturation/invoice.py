@@ -4,12 +4,13 @@ import types
 
 import facturx
 from lxml import etree
-from sql import Column, Literal, Values
+from sql import Column, Literal, Null, Values
 from sql.functions import CurrentTimestamp
+from sql.operators import Equal
 
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
-from trytond.model import Index, fields
+from trytond.model import Exclude, Index, fields
 from trytond.modules.account.tax import TaxableMixin
 from trytond.pool import Pool, PoolMeta
 from trytond.report import Report
@@ -49,6 +50,15 @@ class Invoice(metaclass=PoolMeta):
                     (t.spsti_member, Index.Equality())),
                 Index(t, (t.spsti_member, Index.Equality())),
                 })
+        # However many workers share a run, a member is billed once by it.
+        cls._sql_constraints.append(('spsti_billing_run_member_exclude',
+                Exclude(t,
+                    (t.spsti_billing_run, Equal),
+                    (t.spsti_member, Equal),
+                    where=(t.spsti_billing_run != Null)
+                    & (t.spsti_member != Null)
+                    & (t.state != 'cancelled')),
+                'spsti_facturation.msg_invoice_billing_run_member_unique'))
 
     @classmethod
     def spsti_customer_invoice(cls, company, party, **values):

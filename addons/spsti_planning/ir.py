@@ -12,3 +12,8 @@ class Cron(metaclass=PoolMeta):
                 "Compute Due Visits"))
         cls.method.selection.append(
             ('spsti.slot|send_reminders', "Send Visit Reminders"))
+
+    @classmethod
+    def _batch_methods(cls):
+        return super()._batch_methods() | {
+            'spsti.visit.request|compute_all_due_visits'}

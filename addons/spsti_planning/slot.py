@@ -6,7 +6,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from email.message import EmailMessage
 
-from sql import Column, Null
+from sql import Column, For, Null
 from sql.aggregate import Count
 from sql.conditionals import Case
 
@@ -413,7 +413,7 @@ class Slot(Workflow, ModelSQL, ModelView):
         VisitRequest = Pool().get('spsti.visit.request')
         if len({r.id for r in requests}) != len(requests):
             raise BookingError(gettext('spsti_planning.msg_booked_twice'))
-        cls.lock(slots)
+        cls._lock_to_book(slots)
         args = []
         for slot, request in zip(slots, requests, strict=True):
             if slot.state != 'free':
@@ -434,6 +434,23 @@ class Slot(Workflow, ModelSQL, ModelView):
         if args:
             cls.write(*args)
             VisitRequest.plan(requests)
+
+    @classmethod
+    def _lock_to_book(cls, slots):
+        """Wait for a concurrent booking of the same slots: trytond's lock
+        fails at once while another transaction holds it, and the request
+        ends as a server error after its retries. Waiting, the request is
+        retried once the other commits, finds the slot booked and says
+        so."""
+        database = Transaction().database
+        if not database.has_select_for():
+            cls.lock(slots)
+            return
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub in grouped_slice([s.id for s in slots], MAX_QUERY_PARAMS):
+            cursor.execute(*table.select(table.id,
+                    where=table.id.in_(list(sub)), for_=For('UPDATE')))
 
     @classmethod
     def release(cls, slots, reason):

@@ -360,19 +360,25 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
         known, = cursor.fetchone()
         rules = cls._rule_cache()
         created = 0
-        for sub in grouped_slice(ids, chunk):
-            created += cls.compute_due_visits(
-                list(sub), today=today, rules=rules)
-            if (backend.name == 'postgresql'
-                    and created > max(known, 10 * chunk)):
-                # The statistics PostgreSQL plans with do not count the
-                # requests this transaction creates: believing there are
-                # few open requests, it would look for those of each chunk
-                # through the index of all open requests, which grows with
-                # every chunk. ANALYZE counts them.
-                cursor.execute(SQL('ANALYZE {}').format(
-                        Identifier(cls._table)))
-                known, created = known + created, 0
+        Batch = Pool().get('spsti.batch')
+        with Batch.run(gettext('spsti_planning.msg_batch_due_visits'),
+                total=len(ids)) as batch:
+            for sub in map(list, grouped_slice(ids, chunk)):
+                created += cls.compute_due_visits(
+                    sub, today=today, rules=rules)
+                batch.advance(len(sub))
+                if (backend.name == 'postgresql'
+                        and created > max(known, 10 * chunk)):
+                    # The statistics PostgreSQL plans with do not count
+                    # the requests this transaction creates: believing
+                    # there are few open requests, it would look for those
+                    # of each chunk through the index of all open
+                    # requests, which grows with every chunk. ANALYZE
+                    # counts them.
+                    cursor.execute(SQL('ANALYZE {}').format(
+                            Identifier(cls._table)))
+                    known, created = known + created, 0
+            batch.complete()
         return len(ids)
 
     @classmethod

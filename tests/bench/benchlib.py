@@ -75,3 +75,42 @@ def bench_database(args, module):
     finally:
         if not args.keep:
             drop_db(args.database_name)
+
+
+def _proc_stats():
+    "(pid, ppid, session, own CPU, reaped children's CPU) of every process."
+    tick = os.sysconf('SC_CLK_TCK')
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f'/proc/{name}/stat') as stat:
+                # The command name may hold spaces: fields follow its ')'.
+                fields = stat.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        ppid, session = int(fields[1]), int(fields[3])
+        own = (int(fields[11]) + int(fields[12])) / tick
+        children = (int(fields[13]) + int(fields[14])) / tick
+        yield int(name), ppid, session, own, children
+
+
+def session_cpu_seconds(session):
+    """CPU time (user + system) used so far by the processes of a session
+    (a command started with start_new_session) and their reaped children."""
+    return sum(own + children
+        for _, _, sid, own, children in _proc_stats() if sid == session)
+
+
+def postgresql_cpu_seconds(data_dir):
+    """CPU time used so far by a PostgreSQL cluster: the postmaster, its
+    live backends and those that ended (reaped by the postmaster)."""
+    with open(os.path.join(data_dir, 'postmaster.pid')) as pid_file:
+        postmaster = int(pid_file.readline())
+    total = 0
+    for pid, ppid, _, own, children in _proc_stats():
+        if pid == postmaster:
+            total += own + children
+        elif ppid == postmaster:
+            total += own
+    return total

@@ -3,8 +3,6 @@ answer 503 with a page of their own (no connection detail shown) while it
 is down, and work again, session kept, once it is back."""
 import os
 import re
-import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -12,16 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from .conftest import ROOT
+from .conftest import server
 
 PORTAL_USER = 'employeur@example.org'
 PASSWORD = 'spsti-demo'
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def pg_ctl(*args):
@@ -35,37 +27,14 @@ def pg_ctl(*args):
 
 
 @pytest.fixture
-def server(production):
+def portal(production):
     "trytond serving the production database on a free local port."
     if 'PG_DIR' not in os.environ:
         pytest.fail("PG_DIR is not set: run these tests through scripts/test")
-    port = free_port()
-    conf = production['home'] / 'fault.conf'
     # Plain http on the loopback: the client keeps the cookies.
-    conf.write_text(f"[web]\nlisten = 127.0.0.1:{port}\n"
-        "[spsti_portal]\nsecure_cookie = False\n")
-    env = {**os.environ, 'TRYTOND_DATABASE_URI': production['uri'] + '/'}
-    log = open(production['home'] / 'log' / 'fault-server.log', 'wb')
-    process = subprocess.Popen([str(ROOT / '.venv' / 'bin' / 'trytond'),
-            '-c', str(production['home'] / 'trytond.conf'), str(conf),
-            '-d', production['db']], env=env, stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True)
-    url = f'http://127.0.0.1:{port}/{production["db"]}/portal'
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(url + '/login', timeout=5).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "trytond did not start"
-            time.sleep(1)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-        log.close()
+    with server(production, 'fault',
+            "[spsti_portal]\nsecure_cookie = False\n") as url:
+        yield url + '/portal'
 
 
 def database_port():
@@ -73,10 +42,10 @@ def database_port():
     return os.environ['PG_URI'].rstrip('/').rsplit(':', 1)[1]
 
 
-def test_database_restart_during_portal_use(server):
+def test_database_restart_during_portal_use(portal):
     session = requests.Session()
-    session.get(server + '/login', timeout=10)
-    response = session.post(server + '/login', data={
+    session.get(portal + '/login', timeout=10)
+    response = session.post(portal + '/login', data={
             'email': PORTAL_USER, 'password': PASSWORD, 'action': 'password',
             'csrf_token': session.cookies['spsti_portal_csrf'],
             }, timeout=30)

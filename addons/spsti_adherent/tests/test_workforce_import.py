@@ -97,7 +97,7 @@ class WorkforceImportTestCase(ModuleTestCase):
                     'filename': 'dsn.csv',
                     'kind': 'dsn',
                     }])
-        Import.process([record])
+        Import.run_import([record])
 
         self.assertEqual(record.state, 'done')
         self.assertEqual(record.lines_read, 9)
@@ -164,6 +164,37 @@ class WorkforceImportTestCase(ModuleTestCase):
                 second.assignments_ended), (0, 0, 0))
         self.assertEqual(counts, (Employee.search_count([]),
                 Assignment.search_count([]), Exposure.search_count([])))
+
+    @with_transaction()
+    def test_queued_import_progress(self):
+        """The import button queues one task, not twice while it waits;
+        the task counts the lines on the batch and ends it with the
+        report"""
+        pool = Pool()
+        Import = pool.get('spsti.workforce.import')
+        Batch = pool.get('spsti.batch')
+        Queue = pool.get('ir.queue')
+        transaction = Transaction()
+        _, siret_a, _, _, _ = self.setup_members()
+        rows = [hire(siret_a, person(f"Nom{i}", "Lou",
+                    dt.date(1990, 1, 1 + i), 'F', 40 + i), f'Q{i}')
+            for i in range(7)]
+        record, = Import.create([{'file': csv_bytes(rows),
+                    'filename': 'dpae.csv', 'kind': 'dpae'}])
+        Import.process([record])
+        Import.process([record])
+        task, = Queue.browse(transaction.tasks)
+        self.assertEqual(
+            (task.data['method'], task.data['kwargs']), ('run_import',
+                {'commit': True}))
+        batch, = Batch.search([('origin', '=', str(record))])
+        self.assertEqual(batch.state, 'queued')
+        # What the worker does, without committing the test transaction.
+        Import.run_import([record])
+        batch = Batch(batch.id)
+        self.assertEqual((batch.state, batch.done, batch.total),
+            ('running', 7, 7))
+        self.assertEqual(record.assignments_created, 7)
 
     @with_transaction()
     def test_dsn_exit_ends_assignment(self):
@@ -279,7 +310,7 @@ class WorkforceImportTestCase(ModuleTestCase):
         with as_user(org['users']['planification']):
             record, = Import.create([{'file': data, 'kind': 'dpae',
                         'filename': 'dpae.csv'}])
-            Import.process([record])
+            Import.run_import([record])
             self.assertEqual(
                 (record.state, record.assignments_created), ('done', 1))
 

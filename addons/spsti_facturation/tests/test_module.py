@@ -255,7 +255,7 @@ class SpstiFacturationTestCase(ModuleTestCase):
             # processes it (here without committing the test transaction).
             Run.resume_all()
             task, = Queue.browse(Transaction().tasks)
-            self.assertEqual(task.data['method'], 'process')
+            self.assertEqual(task.data['method'], 'bill_members')
             self.assertEqual(list(task.data['instances']), [run.id])
             Run.process([run])
             run = Run(run.id)

@@ -6,20 +6,25 @@ from trytond.modules.spsti_base.tests.tools import (
     as_user, untranslated_strings)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
 
 
 class SpstiPlanningTestCase(ModuleTestCase):
     "Test spsti_planning module"
     module = 'spsti_planning'
 
-    def setup_request(self):
-        pool = Pool()
-        VisitRequest = pool.get('spsti.visit.request')
+    def setup_assignment(self):
         org = setup_referentials()
         _, establishment = create_member("Garage Martin", 201)
         employee = create_employee("Martin", "Rémi", dt.date(1988, 4, 4))
         assignment = create_assignment(
             employee, establishment, start=dt.date(2026, 1, 5))
+        return org, assignment
+
+    def setup_request(self):
+        pool = Pool()
+        VisitRequest = pool.get('spsti.visit.request')
+        org, assignment = self.setup_assignment()
         VisitRequest.compute_due_visits([assignment])
         request, = VisitRequest.search([
                 ('assignment', '=', assignment.id),
@@ -45,6 +50,33 @@ class SpstiPlanningTestCase(ModuleTestCase):
             (following.visit_type.code, following.due_date),
             ('VIP-P', dt.date(2031, 2, 1)))
         self.assertIn('SIG-VIP-P', following.reason)
+
+    @with_transaction()
+    def test_run_once_queues_the_due_visits(self):
+        "Run once by a user queues the due-visit recompute as that user"
+        pool = Pool()
+        Cron = pool.get('ir.cron')
+        Queue = pool.get('ir.queue')
+        User = pool.get('res.user')
+        VisitRequest = pool.get('spsti.visit.request')
+        _, assignment = self.setup_assignment()
+        cron, = Cron.search([
+                ('method', '=', 'spsti.visit.request|compute_all_due_visits'),
+                ])
+        admin, = User.search([('login', '=', 'admin')])
+        transaction = Transaction()
+        with transaction.set_user(admin.id):
+            Cron.run_once([cron])
+        # Nothing computed in the request: a task waits for the workers.
+        self.assertFalse(
+            VisitRequest.search([('assignment', '=', assignment.id)]))
+        task_id, = transaction.tasks
+        task = Queue(task_id)
+        self.assertEqual((task.data['method'], task.data['user']),
+            ('run_batches', admin.id))
+        task.run()
+        self.assertTrue(
+            VisitRequest.search([('assignment', '=', assignment.id)]))
 
     @with_transaction()
     def test_rerun_never_duplicates(self):
