@@ -816,6 +816,7 @@ def render_invoices(page, error=None):
             ])
     return page.render('invoices.html', invoices=invoices,
         mandates=mandates, error=error, done=page.request.args.get('done'),
+        debit=any(m.state == 'validated' for m in mandates),
         status=HTTPStatus.BAD_REQUEST if error else HTTPStatus.OK)
 
 
@@ -847,6 +848,31 @@ def member_invoice(page, invoice_id):
             ])
     return report(page, 'spsti.invoice.facturx', invoice,
         f'facture-{invoice.number}.pdf')
+
+
+@portal_route('/m/<int:member>/invoices/<int:invoice_id>/pay',
+    methods=('POST',))
+@member_page('billing')
+def member_invoice_pay(page, invoice_id):
+    """Pay an invoice by SEPA direct debit on the member's validated
+    mandate: a payment of each of its unpaid terms, submitted for the
+    service's next direct debit batch."""
+    Invoice = page.pool.get('account.invoice')
+    invoice = page.record('account.invoice', invoice_id, [
+            ('party', '=', page.member.party.id),
+            ('type', '=', 'out'),
+            ('state', '=', 'posted'),
+            ])
+    if not any(m.state == 'validated'
+            for m in page.member.party.sepa_mandates):
+        return render_invoices(page, error=gettext(
+                'spsti_portal.msg_invoice_debit_no_mandate',
+                invoice=invoice.number))
+    if not Invoice.direct_debit([invoice]):
+        return render_invoices(page, error=gettext(
+                'spsti_portal.msg_invoice_debit_nothing',
+                invoice=invoice.number))
+    return page.redirect(f'/m/{page.member.id}/invoices', done='debit')
 
 
 @portal_route('/m/<int:member>/users', methods=('GET', 'POST'))

@@ -8,6 +8,7 @@ import facturx
 
 import trytond.config as config
 from trytond.modules.spsti_adherent.tests.tools import siren, siret
+from trytond.modules.spsti_base.demo import DemoContext
 from trytond.modules.spsti_facturation.tests.tools import (
     billing_run, member_with_workers, setup_billing, validated_declarations)
 from trytond.pool import Pool
@@ -75,6 +76,10 @@ class SpstiPortalRouteTestCase(RouteTestCase):
         Address = pool.get('party.address')
         org = setup_billing()
         with Transaction().set_context(company=org['company'].id):
+            # The service's direct debit journal, before any member.
+            ctx = DemoContext(0, 0, seed=3)
+            ctx.company = org['company']
+            pool.get('spsti.demo').generate_sepa(ctx)
             member, _, employees = member_with_workers(
                 "Garage Martin", 201, 2)
             other, _, _ = member_with_workers("Boulangerie Petit", 202, 1)
@@ -320,6 +325,45 @@ class SpstiPortalRouteTestCase(RouteTestCase):
         filename, xml = facturx.get_xml_from_pdf(response.data)
         self.assertEqual(filename, 'factur-x.xml')
         self.assertIn(b'Garage Martin', xml)
+
+    def test_employer_pays_by_direct_debit(self):
+        """The billing profile pays an invoice by SEPA direct debit once
+        the member's mandate is validated, once"""
+        pool = Pool(DB_NAME)
+        self.sign_in(ACCOUNTANT)
+        response = self.get(f'/m/{self.member.id}/invoices')
+        self.assertNotIn("Payer par prélèvement", response.text)
+        invoice, = re.findall(r'/invoices/(\d+)\.pdf', response.text)
+        path = f'/m/{self.member.id}/invoices/{invoice}/pay'
+        response = self.post(path)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("pourra être payée par prélèvement", response.text)
+
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Mandate = pool.get('account.payment.sepa.mandate')
+            member = pool.get('spsti.member')(self.member.id)
+            member.request_mandate('FR1420041010050500013M02606')
+            Mandate.validate_mandate(member.party.sepa_mandates)
+            transaction.commit()
+        response = self.get(f'/m/{self.member.id}/invoices')
+        self.assertIn("Payer par prélèvement", response.text)
+        response = self.post(path)
+        self.assertEqual(response.status_code, 303)
+        self.assertIn("prélèvement de la facture est enregistré",
+            self.get(response.location.split('/portal', 1)[1]).text)
+        with Transaction().start(DB_NAME, 0):
+            Invoice = pool.get('account.invoice')
+            Payment = pool.get('account.payment')
+            invoice = Invoice(int(invoice))
+            payments = Payment.search([
+                    ('line', 'in', [l.id for l in invoice.lines_to_pay])])
+            self.assertEqual([p.state for p in payments],
+                ['submitted'] * len(invoice.lines_to_pay))
+            self.assertEqual(sum(p.amount for p in payments),
+                invoice.amount_to_pay)
+        response = self.post(path)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("échéance à prélever", response.text)
 
     def test_employer_visit_requests(self):
         """The employer asks for a visit, cancels it, asks for another date
