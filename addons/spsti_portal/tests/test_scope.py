@@ -265,7 +265,7 @@ class SpstiPortalScopeTestCase(PortalRouteTestMixin, RouteTestCase):
 
     # Every route works for its own account and no other
 
-    def test_every_route_scope(self):
+    def test_every_page_scope(self):
         """Every route answers its own account, and refuses the ids of
         another member or another employee in its path and its form,
         changing nothing"""
@@ -353,7 +353,7 @@ class SpstiPortalScopeTestCase(PortalRouteTestMixin, RouteTestCase):
                     [dt.datetime.now() - dt.timedelta(days=365)] * 2))
             transaction.commit()
 
-    def test_every_route_needs_a_session(self):
+    def test_every_page_needs_a_session(self):
         """Every page but the sign-in and the membership sends an anonymous
         visitor or an expired session to the sign-in, changing nothing"""
         A = self.ids['A']
