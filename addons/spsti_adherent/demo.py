@@ -49,6 +49,8 @@ class Demo(metaclass=PoolMeta):
         teams = Team.search([])
         activities = Activity.search([('level', '=', 'subclass')])
         sequence = Configuration(1).member_sequence
+        # French companies: their invoices (Factur-X) need the country.
+        country = ctx.company.party.addresses[0].country
         today = dt.date.today()
         for start in range(0, ctx.members, BATCH):
             size = min(BATCH, ctx.members - start)
@@ -61,6 +63,8 @@ class Demo(metaclass=PoolMeta):
                                         'street': fake.street_address(),
                                         'postal_code': fake.postcode(),
                                         'city': fake.city(),
+                                        'country': (country.id if country
+                                            else None),
                                         } for _ in range(rng.choice(
                                                 [1, 1, 1, 2, 3]))])],
                         } for siren in sirens])

@@ -339,38 +339,16 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         already in a payment are skipped, so it can be run again."""
         pool = Pool()
         Invoice = pool.get('account.invoice')
-        Payment = pool.get('account.payment')
         Configuration = pool.get('spsti.billing.configuration')
-        journal = Configuration(1).direct_debit_journal
-        if not journal:
+        if not Configuration(1).direct_debit_journal:
             raise BillingRunError(gettext(
                     'spsti_facturation.msg_billing_run_no_debit_journal',
                     run=runs[0].rec_name if runs else ''))
-        payments = []
-        invoices = Invoice.search([
-                ('spsti_billing_run', 'in', [r.id for r in runs]),
-                ('state', '=', 'posted'),
-                ('type', '=', 'out'),
-                ], order=[('id', 'ASC')])
-        for invoice in invoices:
-            if not any(m.state == 'validated' and m.company == journal.company
-                    for m in invoice.party.sepa_mandates):
-                continue
-            for line in invoice.lines_to_pay:
-                if line.reconciliation or line.payment_blocked:
-                    continue
-                if line.payment_kind != 'receivable' \
-                        or not line.payment_amount:
-                    continue
-                payments.append(Payment(
-                        company=journal.company, journal=journal,
-                        kind='receivable', party=invoice.party,
-                        amount=line.payment_amount, line=line,
-                        date=line.maturity_date,
-                        reference=invoice.number))
-        Payment.save(payments)
-        Payment.submit(payments)
-        return payments
+        return Invoice.direct_debit(Invoice.search([
+                    ('spsti_billing_run', 'in', [r.id for r in runs]),
+                    ('state', '=', 'posted'),
+                    ('type', '=', 'out'),
+                    ], order=[('id', 'ASC')]))
 
     def members_to_bill(self):
         """Ids of the members with a validated declaration of the year that

@@ -178,6 +178,39 @@ class Invoice(metaclass=PoolMeta):
         default.setdefault('spsti_billing_run')
         return super().copy(invoices, default=default)
 
+    @classmethod
+    def direct_debit(cls, invoices):
+        """Prélèvement: a submitted SEPA payment, on the direct debit
+        journal of the billing configuration, for every unpaid term of the
+        posted invoices whose party signed a validated mandate; terms
+        already in a payment are skipped, so it can be run again. Returns
+        the payments."""
+        pool = Pool()
+        Payment = pool.get('account.payment')
+        Configuration = pool.get('spsti.billing.configuration')
+        journal = Configuration(1).direct_debit_journal
+        payments = []
+        for invoice in invoices:
+            if invoice.state != 'posted' or not journal or not any(
+                    m.state == 'validated' and m.company == journal.company
+                    for m in invoice.party.sepa_mandates):
+                continue
+            for line in invoice.lines_to_pay:
+                if line.reconciliation or line.payment_blocked:
+                    continue
+                if line.payment_kind != 'receivable' \
+                        or not line.payment_amount:
+                    continue
+                payments.append(Payment(
+                        company=journal.company, journal=journal,
+                        kind='receivable', party=invoice.party,
+                        amount=line.payment_amount, line=line,
+                        date=line.maturity_date,
+                        reference=invoice.number))
+        Payment.save(payments)
+        Payment.submit(payments)
+        return payments
+
     def get_facturx_xml(self):
         """The UN/CEFACT CII XML of the posted invoice under the Factur-X
         EN 16931 profile, checked against the Factur-X XSD."""

@@ -184,36 +184,54 @@ class Member(metaclass=PoolMeta):
         send_message_transactional(msg)
 
     def activity(self, years=5, today=None):
-        """{year: {'visits': n, 'actions': n}} over the last years: the
-        visits done for its employees (not those they asked for themselves)
-        and the workplace actions done at the member; two aggregates."""
+        """{year: {'visits': n, 'actions': n, 'visit_types': {name: n},
+        'action_types': {name: n}}} over the last years: the visits done for
+        its employees (not those they asked for themselves) and the
+        workplace actions done at the member, by type; two aggregates."""
         pool = Pool()
         VisitRequest = pool.get('spsti.visit.request')
+        VisitType = pool.get('spsti.visit.type')
         Action = pool.get('spsti.workplace_action')
+        ActionType = pool.get('spsti.workplace_action.type')
         today = today or dt.date.today()
         first = today.year - years + 1
-        result = {y: {'visits': 0, 'actions': 0}
+        result = {y: {'visits': 0, 'actions': 0, 'visit_types': {},
+                'action_types': {}}
             for y in range(first, today.year + 1)}
         cursor = Transaction().connection.cursor()
         request = VisitRequest.__table__()
+        visit_type = VisitType.__table__()
         year = Extract('YEAR', request.done_date)
-        cursor.execute(*request.select(year, Count(Literal(1)),
+        cursor.execute(*request.join(visit_type,
+                condition=visit_type.id == request.visit_type).select(
+                year, visit_type.id, Count(Literal(1)),
                 where=(request.member == self.id)
                 & (request.state == 'done')
                 & (request.origin != 'employee')
                 & (request.done_date >= dt.date(first, 1, 1)),
-                group_by=[year]))
-        for year_, count in cursor:
-            result[int(year_)]['visits'] = count
+                group_by=[year, visit_type.id]))
+        visits = list(cursor)
         action = Action.__table__()
         year = Extract('YEAR', action.start)
-        cursor.execute(*action.select(year, Count(Literal(1)),
+        cursor.execute(*action.select(year, action.type, Count(Literal(1)),
                 where=(action.member == self.id)
                 & (action.state == 'done')
                 & (action.start >= dt.datetime(first, 1, 1)),
-                group_by=[year]))
-        for year_, count in cursor:
-            result[int(year_)]['actions'] = count
+                group_by=[year, action.type]))
+        actions = list(cursor)
+        # The names in the user's language, read once for all the years.
+        names = {
+            'visit_types': {t.id: t.name for t in VisitType.browse(
+                    list({t for _, t, _ in visits}))},
+            'action_types': {t.id: t.name for t in ActionType.browse(
+                    list({t for _, t, _ in actions}))},
+            }
+        for key, total, rows in [('visit_types', 'visits', visits),
+                ('action_types', 'actions', actions)]:
+            for year_, type_, count in rows:
+                figures = result[int(year_)]
+                figures[total] += count
+                figures[key][names[key][type_]] = count
         return result
 
     def barometer(self, years=3, today=None):

@@ -3,6 +3,9 @@ which profiles (administrator, billing, declaration, convocations)."""
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 
 PROFILES = ['administrator', 'billing', 'declaration', 'convocations']
+# The profiles that see the company's prevention (risk sheets, action plan,
+# health barometer): all but billing alone, e.g. an external accountant.
+PREVENTION_PROFILES = ('administrator', 'declaration', 'convocations')
 
 
 class MemberAccess(DeactivableMixin, ModelSQL, ModelView):
@@ -45,6 +48,15 @@ class MemberAccess(DeactivableMixin, ModelSQL, ModelView):
         "Whether the access grants profile (an administrator has them all)."
         return bool(self.active and (
                 self.administrator or getattr(self, profile)))
+
+    def allows_any(self, profiles):
+        "Whether the access grants one of profiles."
+        return any(self.allows(p) for p in profiles)
+
+    @property
+    def prevention(self):
+        "Whether the access sees the company's prevention."
+        return self.allows_any(PREVENTION_PROFILES)
 
     @property
     def profiles(self):

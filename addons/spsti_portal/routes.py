@@ -16,7 +16,8 @@ import secrets
 from functools import wraps
 from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import (
+    Environment, FileSystemLoader, pass_context, select_autoescape)
 from stdnum import iban as stdnum_iban
 
 import trytond.config as config
@@ -30,12 +31,18 @@ from trytond.modules.spsti_planning.slot import timezone, to_local
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 
-from .member_access import PROFILES
+from .member_access import PREVENTION_PROFILES, PROFILES
 
 logger = logging.getLogger(__name__)
 SESSION_COOKIE = 'spsti_portal_session'
 CSRF_COOKIE = 'spsti_portal_csrf'
 PAGE_SIZE = 50
+# The days of convocations to come the employer's planning shows.
+PLANNING_DAYS = 30
+# What the lists of visits show of a visit request.
+REQUEST_COLUMNS = [
+    'employee.last_name', 'employee.first_name', 'employee.usage_name',
+    'employee.birth_date', 'visit_type.name']
 # Visit requests the employer and the employee may ask for (visit type
 # codes); the others are set by the due dates or by the doctor.
 EMPLOYER_VISIT_TYPES = ['DEMANDE', 'REPRISE']
@@ -55,14 +62,35 @@ templates = Environment(
             'templates')),
     autoescape=select_autoescape(['html']))
 templates.filters['day'] = lambda d: d.strftime('%d/%m/%Y') if d else ''
-templates.filters['localtime'] = lambda value: to_local(
-    value, timezone()).strftime('%d/%m/%Y à %H:%M') if value else ''
-templates.filters['label'] = lambda record, field: dict(
-    record.fields_get([field])[field]['selection']).get(
-    getattr(record, field), '')
 templates.filters['amount'] = lambda a: (
     f'{a:,.2f} €'.replace(',', '\u202f').replace('.', ',')
     if a is not None else '')
+
+
+@pass_context
+def selection_label(context, record, field):
+    "The label of the value of the selection field of record."
+    labels = context['page'].labels
+    key = (record.__name__, field)
+    if key not in labels:
+        labels[key] = dict(record.fields_get([field])[field]['selection'])
+    return labels[key].get(getattr(record, field), '')
+
+
+templates.filters['label'] = selection_label
+
+
+@pass_context
+def local_time(context, value):
+    "value (UTC) at the service's time zone, read once per page."
+    page = context['page']
+    if page.timezone is None:
+        page.timezone = timezone()
+    return to_local(value, page.timezone).strftime('%d/%m/%Y à %H:%M') if (
+        value) else ''
+
+
+templates.filters['localtime'] = local_time
 
 
 class Page:
@@ -75,7 +103,9 @@ class Page:
         self.user = None
         self.session = request.cookies.get(SESSION_COOKIE)
         self.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_hex(32)
-        self.messages = []
+        # The labels of selections and the time zone, read once per page.
+        self.labels = {}
+        self.timezone = None
 
     def url(self, path='', **params):
         url = self.base + path
@@ -197,18 +227,21 @@ def database_unavailable(func):
     return wrapper
 
 
-def member_page(profile):
+def member_page(*profiles):
     """A page of the employer space of a member, for users whose access to
-    it grants profile; others get 404 (nothing tells the member exists)."""
+    it grants one of profiles (any access when none is given); others get
+    404 (nothing tells the member exists)."""
     def decorator(func):
         @wraps(func)
         def wrapper(page, member, **kwargs):
-            access = page.user.member_access(member, profile)
-            if not access:
+            access = page.user.member_access(member)
+            if not access or (profiles and not access.allows_any(profiles)):
                 abort(HTTPStatus.NOT_FOUND)
             page.access = access
             page.member = access.member
             return func(page, **kwargs)
+        # What the page needs, for the tests that go through every route.
+        wrapper.portal_profiles = profiles
         return wrapper
     return decorator
 
@@ -335,17 +368,16 @@ def home(page):
 # Employer space
 
 @portal_route('/m/<int:member>/')
-@member_page(None)
+@member_page()
 def member_home(page):
     pool = page.pool
     VisitRequest = pool.get('spsti.visit.request')
     Invoice = pool.get('account.invoice')
-    CompanySheet = pool.get('spsti.company_sheet')
     ChangeRequest = pool.get('spsti.portal.change_request')
     member = page.member
     return page.render('member.html',
         activity=sorted(member.activity().items(), reverse=True),
-        barometer=member.barometer(),
+        barometer=member.barometer() if page.access.prevention else None,
         outcome_labels=dict(VisitRequest.fields_get(
                 ['outcome'])['outcome']['selection']),
         changes=ChangeRequest.search([('member', '=', member.id)],
@@ -358,26 +390,49 @@ def member_home(page):
                     ('party', '=', member.party.id),
                     ('type', '=', 'out'),
                     ('state', '=', 'posted'),
-                    ])),
-        sheets=CompanySheet.search([
-                ('establishment.member', '=', member.id),
-                ('state', '=', 'validated'),
-                ], order=[('date', 'DESC')]))
+                    ])))
 
 
 @portal_route('/m/<int:member>/changes', methods=('POST',))
-@member_page(None)
+@member_page('administrator', 'declaration')
 def member_change(page):
     "Ask the service to change the company's data."
-    if not (page.access.allows('administrator')
-            or page.access.allows('declaration')):
-        abort(HTTPStatus.FORBIDDEN)
     ask_change(page, 'company', member=page.member)
     return page.redirect(f'/m/{page.member.id}/', done='change')
 
 
+@portal_route('/m/<int:member>/prevention')
+@member_page(*PREVENTION_PROFILES)
+def member_prevention(page):
+    """The company risk sheets (fiche d'entreprise) in force with their
+    recommendations and plan, and the workplace actions of the service,
+    planned and done within the last year."""
+    pool = page.pool
+    CompanySheet = pool.get('spsti.company_sheet')
+    Action = pool.get('spsti.workplace_action')
+    sheets = {}
+    for sheet in CompanySheet.search([
+                ('establishment.member', '=', page.member.id),
+                ('state', '=', 'validated'),
+                ], order=[('version', 'DESC'), ('id', 'DESC')]):
+        sheets.setdefault(sheet.establishment, sheet)
+    year_ago = dt.datetime.now() - dt.timedelta(days=365)
+    actions = Action.search([
+            ('member', '=', page.member.id),
+            ['OR',
+                ('state', '=', 'planned'),
+                [('state', '=', 'done'), ('start', '>=', year_ago)],
+                ],
+            ], order=[('start', 'DESC')], limit=100)
+    return page.render('prevention.html',
+        establishments=[(e, sheets.get(e))
+            for e in page.member.establishments],
+        planned=[a for a in reversed(actions) if a.state == 'planned'],
+        done_actions=[a for a in actions if a.state == 'done'])
+
+
 @portal_route('/m/<int:member>/sheets/<int:sheet_id>.pdf')
-@member_page(None)
+@member_page(*PREVENTION_PROFILES)
 def member_company_sheet(page, sheet_id):
     sheet = page.record('spsti.company_sheet', sheet_id, [
             ('establishment.member', '=', page.member.id),
@@ -410,7 +465,16 @@ def render_employees(page, error=None):
         offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE,
         order=[('employee.last_name', 'ASC'), ('employee.first_name', 'ASC'),
             ('id', 'ASC')])
-    return page.render('employees.html', assignments=assignments,
+    # Only the columns shown, with those of the related records, in a few
+    # queries: no record of the page is read whole.
+    rows = Assignment.read([a.id for a in assignments], [
+            'employee.last_name', 'employee.first_name',
+            'employee.usage_name', 'employee.birth_date', 'job_title',
+            'job.name', 'establishment.name', 'contract_type', 'start_date',
+            'category.name'])
+    return page.render('employees.html', assignments=rows,
+        contract_types=dict(Assignment.fields_get(
+                ['contract_type'])['contract_type']['selection']),
         query=query, count=count, number=number, today=today,
         done=page.request.args.get('done'), error=error,
         pages=max(1, -(-count // PAGE_SIZE)),
@@ -423,14 +487,12 @@ def member_entry(page):
     """Declare an entry: the person and the post, or the post and exposures
     of a colleague copied (copier un profil)."""
     Assignment = page.pool.get('spsti.assignment')
-    model = None
-    if page.param_int('model'):
-        model = page.record('spsti.assignment', page.param_int('model'),
-            [('member', '=', page.member.id)])
-    form = page.request.form
+    model = model_post(page)
     errors = []
     if page.request.method == 'POST':
-        person, post, errors = entry_values(page, model)
+        errors = FormErrors(page.request.form)
+        person = person_values(page, errors)
+        post = post_values(page, errors, model, "Date d'entrée")
         if not errors:
             try:
                 Assignment.declare_entry(page.member, person, post,
@@ -439,9 +501,41 @@ def member_entry(page):
                     done='entry')
             except UserError as e:
                 errors = [e.message]
-    return page.render('entry.html', form=form, model=model, errors=errors,
-        contract_types=Assignment.fields_get(
-            ['contract_type'])['contract_type']['selection'])
+    return page.render('entry.html', form=page.request.form, model=model,
+        errors=errors, **post_choices(page),
+        status=HTTPStatus.BAD_REQUEST if errors else HTTPStatus.OK)
+
+
+@portal_route('/m/<int:member>/employees/<int:assignment_id>/change',
+    methods=('GET', 'POST'))
+@member_page('declaration')
+def member_job_change(page, assignment_id):
+    """Declare a change of post (changement de poste): the current post
+    ends and the new one starts, with its job or a colleague's profile."""
+    Assignment = page.pool.get('spsti.assignment')
+    assignment = page.record('spsti.assignment', assignment_id, [
+            ('member', '=', page.member.id),
+            ] + Assignment.active_domain(dt.date.today()))
+    model = model_post(page)
+    errors = []
+    if page.request.method == 'POST':
+        errors = FormErrors(page.request.form)
+        post = post_values(page, errors, model, "Date du changement")
+        if not errors:
+            try:
+                Assignment.declare_job_change(assignment, post, model=model)
+                return page.redirect(f'/m/{page.member.id}/employees',
+                    done='change')
+            except UserError as e:
+                errors = [e.message]
+    form = page.request.form if page.request.method == 'POST' else {
+        'establishment': str(assignment.establishment.id),
+        'contract_type': assignment.contract_type,
+        }
+    return page.render('job_change.html', assignment=assignment,
+        form=form, model=model, errors=errors, **post_choices(page),
+        profiles=Assignment.profiles_of(page.member, dt.date.today()),
+        status=HTTPStatus.BAD_REQUEST if errors else HTTPStatus.OK)
 
 
 @portal_route('/m/<int:member>/employees/<int:assignment_id>/exit',
@@ -526,13 +620,11 @@ def render_declaration(page, error=None):
         status=HTTPStatus.BAD_REQUEST if error else HTTPStatus.OK)
 
 
-@portal_route('/m/<int:member>/declaration/<int:declaration_id>/<action>',
-    methods=('POST',))
+@portal_route('/m/<int:member>/declaration/<int:declaration_id>/'
+    '<any(fill, validate):action>', methods=('POST',))
 @member_page('declaration')
 def member_declaration_action(page, declaration_id, action):
     Declaration = page.pool.get('spsti.declaration')
-    if action not in {'fill', 'validate'}:
-        abort(HTTPStatus.NOT_FOUND)
     declarations = [page.record('spsti.declaration', declaration_id, [
                 ('member', '=', page.member.id),
                 ('state', '=', 'open'),
@@ -551,12 +643,14 @@ def member_declaration_action(page, declaration_id, action):
 
 
 @portal_route('/m/<int:member>/satisfaction', methods=('GET', 'POST'))
-@member_page(None)
+@member_page('declaration')
 def member_satisfaction(page):
     "The satisfaction question at the end of a declaration."
     Satisfaction = page.pool.get('spsti.portal.satisfaction')
+    # The only question of the employer space; the online membership asks
+    # its own on its form.
     context = page.request.values.get('context')
-    if context not in dict(Satisfaction.context.selection):
+    if context != 'declaration':
         abort(HTTPStatus.NOT_FOUND)
     if page.request.method == 'POST':
         score = page.request.form.get('score')
@@ -578,6 +672,7 @@ def member_satisfaction(page):
 @member_page('convocations')
 def member_visits(page):
     VisitRequest = page.pool.get('spsti.visit.request')
+    Slot = page.pool.get('spsti.slot')
     error = None
     if page.request.method == 'POST':
         assignment = page.record('spsti.assignment',
@@ -592,26 +687,61 @@ def member_visits(page):
                 done='requested')
         except UserError as e:
             error = e.message
-    requests = VisitRequest.search(employer_requests(page.member),
+    domain = employer_requests(page.member)
+    count = VisitRequest.search_count(domain)
+    number = max(1, page.param_int('page', 1))
+    requests = VisitRequest.search(domain,
         order=[('effective_due_date', 'ASC NULLS LAST'), ('id', 'ASC')],
-        limit=500)
+        offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    history = VisitRequest.search(employer_history(page.member),
+        order=[('done_date', 'DESC'), ('id', 'DESC')], limit=PAGE_SIZE)
+    planning = Slot.search([
+            ('request.member', '=', page.member.id),
+            ('request.origin', '!=', 'employee'),
+            ('state', '=', 'booked'),
+            ('start', '>=', dt.datetime.now()),
+            ('start', '<', dt.datetime.now() + dt.timedelta(
+                    days=PLANNING_DAYS)),
+            ], order=[('start', 'ASC')], limit=PAGE_SIZE)
+    # Only the columns shown, with those of the related records, in a few
+    # queries: no record of the page is read whole.
+    requests = VisitRequest.read([r.id for r in requests], REQUEST_COLUMNS
+        + ['effective_due_date', 'state', 'origin', 'slot'])
+    slots = Slot.read(sorted({r['slot'] for r in requests if r['slot']}
+            | {s.id for s in planning}),
+        ['start', 'teleconsultation', 'centre', 'room'])
+    # The places are a few rooms of a few centres: each told once.
+    places = {}
+    for slot in slots:
+        key = (slot['teleconsultation'], slot['centre'], slot['room'])
+        if key not in places:
+            places[key] = Slot(slot['id']).place
     assignment = None
     if page.param_int('assignment'):
         assignment = page.record('spsti.assignment',
             page.param_int('assignment'), [('member', '=', page.member.id)])
     return page.render('visits.html', requests=requests,
-        assignment=assignment, error=error,
+        count=count, number=number, pages=max(1, -(-count // PAGE_SIZE)),
+        assignment=assignment, error=error, today=dt.date.today(),
         visit_types=visit_types(page, EMPLOYER_VISIT_TYPES),
+        planning=Slot.read([s.id for s in planning], ['start'] + [
+                'request.' + c for c in REQUEST_COLUMNS]),
+        slots={s['id']: (s['start'], places[s['teleconsultation'],
+                    s['centre'], s['room']]) for s in slots},
+        history=VisitRequest.read([r.id for r in history],
+            REQUEST_COLUMNS + ['done_date', 'outcome']),
+        planning_days=PLANNING_DAYS, page_size=PAGE_SIZE,
+        with_outcome=VisitRequest.with_issued_outcome(history),
+        outcome_labels=dict(VisitRequest.fields_get(
+                ['outcome'])['outcome']['selection']),
         done=page.request.args.get('done'))
 
 
-@portal_route('/m/<int:member>/visits/<int:request_id>/<action>',
-    methods=('POST',))
+@portal_route('/m/<int:member>/visits/<int:request_id>/'
+    '<any(cancel, reschedule):action>', methods=('POST',))
 @member_page('convocations')
 def member_visit_action(page, request_id, action):
     VisitRequest = page.pool.get('spsti.visit.request')
-    if action not in {'cancel', 'reschedule'}:
-        abort(HTTPStatus.NOT_FOUND)
     request = page.record('spsti.visit.request', request_id,
         employer_requests(page.member))
     reason = page.request.form.get('reason', '').strip()
@@ -641,6 +771,30 @@ def member_convocation(page, slot_id):
         f'convocation-{slot_id}.pdf')
 
 
+@portal_route('/m/<int:member>/opinions/<int:request_id>.pdf')
+@member_page('convocations')
+def member_opinion(page, request_id):
+    """The employer's copy of the outcome of a visit (attestation de suivi,
+    avis d'aptitude): no health data, the download logged."""
+    pool = page.pool
+    Consultation = pool.get('spsti.dmst.consultation')
+    AccessLog = pool.get('spsti.dmst.access_log')
+    request = page.record('spsti.visit.request', request_id,
+        employer_history(page.member))
+    consultations = Consultation.search([
+            ('request', '=', request.id),
+            ('state', '=', 'issued'),
+            ], order=[('date', 'DESC'), ('id', 'DESC')], limit=1)
+    if not consultations:
+        abort(HTTPStatus.NOT_FOUND)
+    consultation, = consultations
+    AccessLog.record_portal([consultation.file.id], page.user,
+        gettext('spsti_portal.msg_access_opinion_employer',
+            consultation=consultation.rec_name))
+    return report(page, 'spsti.dmst.consultation.outcome.employer',
+        consultation, f'avis-{request_id}.pdf')
+
+
 @portal_route('/m/<int:member>/invoices')
 @member_page('billing')
 def member_invoices(page):
@@ -662,6 +816,7 @@ def render_invoices(page, error=None):
             ])
     return page.render('invoices.html', invoices=invoices,
         mandates=mandates, error=error, done=page.request.args.get('done'),
+        debit=any(m.state == 'validated' for m in mandates),
         status=HTTPStatus.BAD_REQUEST if error else HTTPStatus.OK)
 
 
@@ -693,6 +848,31 @@ def member_invoice(page, invoice_id):
             ])
     return report(page, 'spsti.invoice.facturx', invoice,
         f'facture-{invoice.number}.pdf')
+
+
+@portal_route('/m/<int:member>/invoices/<int:invoice_id>/pay',
+    methods=('POST',))
+@member_page('billing')
+def member_invoice_pay(page, invoice_id):
+    """Pay an invoice by SEPA direct debit on the member's validated
+    mandate: a payment of each of its unpaid terms, submitted for the
+    service's next direct debit batch."""
+    Invoice = page.pool.get('account.invoice')
+    invoice = page.record('account.invoice', invoice_id, [
+            ('party', '=', page.member.party.id),
+            ('type', '=', 'out'),
+            ('state', '=', 'posted'),
+            ])
+    if not any(m.state == 'validated'
+            for m in page.member.party.sepa_mandates):
+        return render_invoices(page, error=gettext(
+                'spsti_portal.msg_invoice_debit_no_mandate',
+                invoice=invoice.number))
+    if not Invoice.direct_debit([invoice]):
+        return render_invoices(page, error=gettext(
+                'spsti_portal.msg_invoice_debit_nothing',
+                invoice=invoice.number))
+    return page.redirect(f'/m/{page.member.id}/invoices', done='debit')
 
 
 @portal_route('/m/<int:member>/users', methods=('GET', 'POST'))
@@ -767,6 +947,26 @@ def employee_home(page):
         done=page.request.args.get('done'))
 
 
+@portal_route('/me/advice')
+@employee_page
+def employee_advice(page):
+    """The prevention advice the health professionals gave the employee
+    at their visits (conseils de prévention), the read logged."""
+    pool = page.pool
+    Consultation = pool.get('spsti.dmst.consultation')
+    AccessLog = pool.get('spsti.dmst.access_log')
+    consultations = Consultation.search([
+            ('file.employee', '=', page.employee.id),
+            ('state', '=', 'issued'),
+            ], order=[('date', 'DESC'), ('id', 'DESC')], limit=50)
+    if consultations:
+        AccessLog.record_portal({c.file.id for c in consultations},
+            page.user, gettext('spsti_portal.msg_access_advice'))
+    return page.render('advice.html', consultations=[(c, [a for a in c.advice
+                    if a.audience in {'employee', 'both'}])
+            for c in consultations])
+
+
 @portal_route('/me/report', methods=('POST',))
 @employee_page
 def employee_report(page):
@@ -837,42 +1037,54 @@ def parse_date(value):
         return None
 
 
-def entry_values(page, model):
-    """The person and post of an entry form, and the translated errors of
-    every field missing or wrong."""
-    pool = page.pool
-    Establishment = pool.get('spsti.establishment')
-    Job = pool.get('spsti.job')
-    Assignment = pool.get('spsti.assignment')
-    form = page.request.form
-    errors = []
+class FormErrors(list):
+    "The translated errors of the fields of a form, read one by one."
 
-    def required(name, label):
-        value = form.get(name, '').strip()
+    def __init__(self, form):
+        super().__init__()
+        self.form = form
+
+    def required(self, name, label):
+        value = self.form.get(name, '').strip()
         if not value:
-            errors.append(gettext('spsti_portal.msg_field_required',
+            self.append(gettext('spsti_portal.msg_field_required',
                     field=label))
         return value
 
-    def date(name, label):
-        value = required(name, label)
+    def date(self, name, label):
+        value = self.required(name, label)
         parsed = parse_date(value)
         if value and not parsed:
-            errors.append(gettext('spsti_portal.msg_field_invalid',
+            self.append(gettext('spsti_portal.msg_field_invalid',
                     field=label, value=value))
         return parsed
 
+
+def person_values(page, errors):
+    "The identity of the person of an entry form."
+    form = page.request.form
     person = {
-        'last_name': required('last_name', "Nom de naissance"),
-        'first_name': required('first_name', "Prénoms"),
-        'birth_date': date('birth_date', "Date de naissance"),
-        'sex': required('sex', "Sexe"),
+        'last_name': errors.required('last_name', "Nom de naissance"),
+        'first_name': errors.required('first_name', "Prénoms"),
+        'birth_date': errors.date('birth_date', "Date de naissance"),
+        'sex': errors.required('sex', "Sexe"),
         'nir': form.get('nir', '').strip() or None,
         'email': form.get('email', '').strip() or None,
         }
     if person['sex'] and person['sex'] not in {'F', 'M'}:
         errors.append(gettext('spsti_portal.msg_field_invalid',
                 field="Sexe", value=person['sex']))
+    return person
+
+
+def post_values(page, errors, model, start_label):
+    """The post of an entry or job change form: establishment, contract,
+    start date and, unless copied from the model post, the job."""
+    pool = page.pool
+    Establishment = pool.get('spsti.establishment')
+    Job = pool.get('spsti.job')
+    Assignment = pool.get('spsti.assignment')
+    form = page.request.form
     establishments = Establishment.search([
             ('id', '=', page.param_int('establishment')),
             ('member', '=', page.member.id),
@@ -880,7 +1092,7 @@ def entry_values(page, model):
     if not establishments:
         errors.append(gettext('spsti_portal.msg_field_required',
                 field="Établissement"))
-    contract_type = required('contract_type', "Contrat")
+    contract_type = errors.required('contract_type', "Contrat")
     if contract_type and contract_type not in dict(Assignment.fields_get(
                 ['contract_type'])['contract_type']['selection']):
         errors.append(gettext('spsti_portal.msg_field_invalid',
@@ -888,17 +1100,34 @@ def entry_values(page, model):
     post = {
         'establishment': establishments[0] if establishments else None,
         'contract_type': contract_type,
-        'start_date': date('start_date', "Date d'entrée"),
+        'start_date': errors.date('start_date', start_label),
         }
     if not model:
-        code = required('job', "Code PCS-ESE du poste")
+        code = errors.required('job', "Code PCS-ESE du poste")
         jobs = Job.search([('code', '=', code)], limit=1) if code else []
         if code and not jobs:
             errors.append(gettext('spsti_portal.msg_job_unknown',
                     code=code))
         post['job'] = jobs[0].id if jobs else None
         post['job_title'] = form.get('job_title', '').strip() or None
-    return person, post, errors
+    return post
+
+
+def model_post(page):
+    "The colleague's post whose profile a form copies, if any."
+    if page.param_int('model'):
+        return page.record('spsti.assignment', page.param_int('model'),
+            [('member', '=', page.member.id)])
+
+
+def post_choices(page):
+    "What the post fields of a form offer."
+    Assignment = page.pool.get('spsti.assignment')
+    return {
+        'establishments': page.member.establishments,
+        'contract_types': [(v, l) for v, l in Assignment.fields_get(
+                ['contract_type'])['contract_type']['selection'] if v],
+        }
 
 
 def ask_change(page, kind, member=None, employee=None):
@@ -923,6 +1152,17 @@ def employer_requests(member):
         ('member', '=', member.id),
         ('state', 'in', ['to_plan', 'planned']),
         ('origin', '!=', 'employee'),
+        ]
+
+
+def employer_history(member):
+    """The visits done an employer sees: those of the last year, not those
+    the employee asked for."""
+    return [
+        ('member', '=', member.id),
+        ('state', '=', 'done'),
+        ('origin', '!=', 'employee'),
+        ('done_date', '>=', dt.date.today() - dt.timedelta(days=365)),
         ]
 
 

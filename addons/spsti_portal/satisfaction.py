@@ -2,7 +2,11 @@
 membership or of a declaration, for the service's indicators."""
 import datetime as dt
 
+from sql import Cast, Literal
+from sql.aggregate import Count, Sum
+
 from trytond.model import ModelSQL, ModelView, fields
+from trytond.transaction import Transaction
 
 CONTEXTS = [
     ('adhesion', "Online membership"),
@@ -42,12 +46,14 @@ class Satisfaction(ModelSQL, ModelView):
     @classmethod
     def average(cls, context, start, end):
         "The mean score and the answers of context from start to end."
-        answers = cls.search([
-                ('context', '=', context),
-                ('date', '>=', start),
-                ('date', '<=', end),
-                ])
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                Sum(Cast(table.score, cls.id.sql_type().base)),
+                Count(Literal(1)),
+                where=(table.context == context)
+                & (table.date >= start) & (table.date <= end)))
+        total, answers = cursor.fetchone()
         if not answers:
             return None, 0
-        return (sum(int(a.score) for a in answers) / len(answers),
-            len(answers))
+        return total / answers, answers

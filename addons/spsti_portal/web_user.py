@@ -83,11 +83,16 @@ class User(metaclass=PoolMeta):
     @classmethod
     def authenticate_code(cls, email, code):
         """The user whose valid code this is, else None; failures count
-        with the password ones towards the rate limit."""
+        with the password ones towards the rate limits per address and per
+        network, besides the attempts each code allows."""
         pool = Pool()
         Attempt = pool.get('web.user.authenticate.attempt')
         LoginCode = pool.get('spsti.portal.login_code')
         email = (email or '').strip().lower()
+        # Many addresses tried from one network are a flood too.
+        if Attempt.count_ip() > config.getint(
+                'session', 'max_attempt_ip_network', default=300):
+            raise RateLimitException()
         if Attempt.count(email) > config.getint(
                 'session', 'max_attempt', default=5):
             Attempt.add(email)

@@ -1,8 +1,15 @@
 """Mouvements de personnel déclarés par l'employeur sur le portail: an
 entry (a new post, for a known or new person, optionally copying the post
-and exposures of a colleague) and an exit (the end of a post)."""
+and exposures of a colleague), a change of post and an exit (the end of a
+post)."""
+import datetime as dt
+
+from sql import Null
+from sql.aggregate import Min
+
 from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction
 
 from .exceptions import PortalError
 
@@ -19,16 +26,40 @@ class Assignment(metaclass=PoolMeta):
         traits), found by NIR or name and birth date before being created;
         post gives the establishment, contract type, start date and the job
         unless copied from the model post with its exposures."""
-        pool = Pool()
-        Employee = pool.get('spsti.employee')
+        Employee = Pool().get('spsti.employee')
+        employee = Employee.find_person(person)
+        if not employee:
+            employee, = Employee.create([person])
+        assignment, = cls.create([
+                cls._portal_post(member, employee, post, model)])
+        return assignment
+
+    @classmethod
+    def declare_job_change(cls, assignment, post, model=None):
+        """The employee of assignment takes another post at its member on
+        the start date of post (changement de poste): the current post ends
+        the day before and the new one, with the job of post or the profile
+        of the model post, starts."""
+        start = post['start_date']
+        if start <= assignment.start_date or (
+                assignment.end_date and assignment.end_date < start):
+            raise PortalError(gettext(
+                    'spsti_portal.msg_job_change_outside',
+                    assignment=assignment.rec_name,
+                    date=start.strftime('%d/%m/%Y')))
+        cls.declare_exit([assignment], start - dt.timedelta(days=1))
+        new, = cls.create([cls._portal_post(assignment.member,
+                    assignment.employee, post, model)])
+        return new
+
+    @classmethod
+    def _portal_post(cls, member, employee, post, model=None):
+        "The values of the post at member of employee declared on the portal."
         establishment = post['establishment']
         if establishment.member != member:
             raise PortalError(gettext('spsti_portal.msg_not_establishment',
                     establishment=establishment.rec_name,
                     member=member.rec_name))
-        employee = Employee.find_person(person)
-        if not employee:
-            employee, = Employee.create([person])
         values = {
             'employee': employee.id,
             'member': member.id,
@@ -50,8 +81,21 @@ class Assignment(metaclass=PoolMeta):
         else:
             values['job'] = post.get('job')
             values['job_title'] = post.get('job_title')
-        assignment, = cls.create([values])
-        return assignment
+        return values
+
+    @classmethod
+    def profiles_of(cls, member, date, limit=200):
+        """One post in force on date per distinct job and job title at
+        member: the profiles a new post may copy."""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(Min(table.id),
+                where=(table.member == member.id)
+                & (table.start_date <= date)
+                & ((table.end_date == Null) | (table.end_date >= date)),
+                group_by=[table.job, table.job_title],
+                order_by=[table.job_title, table.job], limit=limit))
+        return cls.browse([i for i, in cursor])
 
     @classmethod
     def declare_exit(cls, assignments, date):

@@ -53,9 +53,9 @@ def parse_args(parser):
 
 
 @contextmanager
-def bench_database(args, module):
-    """The benchmark's database with module activated, in production
-    mode; dropped at the end unless --keep."""
+def bench_database(args, module, lang='en'):
+    """The benchmark's database with module activated (and lang loaded),
+    in production mode; dropped at the end unless --keep."""
     # test_tryton reads them when imported.
     os.environ['TRYTOND_DATABASE_URI'] = args.database_uri
     os.environ['DB_NAME'] = args.database_name
@@ -66,7 +66,7 @@ def bench_database(args, module):
     print(f"database {args.database_name} on "
         f"{args.database_uri.split('://')[0]}: activating {module}",
         flush=True)
-    activate_module(module)
+    activate_module(module, lang=lang)
     # test_tryton switched the pool to test mode, where Function fields are
     # validated on every save: measure production behaviour instead.
     Pool.test = False

@@ -1,6 +1,12 @@
 """The portal in a phone-sized Chromium: an employer signs in with the code
-received by email and asks for a visit; an employee signs in with a
-password and finds their convocation."""
+received by email, declares an entry, validates the annual declaration,
+asks for a visit and downloads an invoice; an employee signs in with a
+password, confirms the convocation, asks for another date and downloads
+their opinion; a company applies online. Screenshots and the documents
+downloaded are kept in the artefacts folder."""
+import datetime as dt
+
+import facturx
 import pytest
 
 from .conftest import artefacts_dir
@@ -25,8 +31,24 @@ def assert_fits(page):
         "() => document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_employer_signs_in_with_code_and_requests_visit(product, smtp,
-        phone):
+def shot(page, name):
+    page.screenshot(path=str(artefacts_dir() / f'portal_{name}.png'),
+        full_page=True)
+
+
+def download(page, link):
+    "Click link; the file downloaded, kept with the artefacts."
+    with page.expect_download() as info:
+        link.click()
+    path = artefacts_dir() / info.value.suggested_filename
+    info.value.save_as(path)
+    return path.read_bytes()
+
+
+def test_employer_flow(product, smtp, phone):
+    """The administrator of a member signs in with the code received by
+    email, declares a newcomer, validates the annual declaration, asks
+    for a visit and downloads a Factur-X invoice"""
     phone.goto(product['portal'])
     assert phone.url.endswith('/portal/login')
     assert_fits(phone)
@@ -38,9 +60,47 @@ def test_employer_signs_in_with_code_and_requests_visit(product, smtp,
     phone.wait_for_selector('h1')
     assert 'Adhérent n°' in phone.inner_text('main')
     assert_fits(phone)
-    phone.screenshot(path=str(artefacts_dir() / 'portal_employer.png'),
-        full_page=True)
+    shot(phone, 'employer')
 
+    # An entry.
+    phone.get_by_role('link', name='Salariés', exact=True).click()
+    phone.get_by_role('link', name='Déclarer une entrée').click()
+    phone.get_by_label('Nom de naissance').fill("Navarro")
+    phone.get_by_label('Prénoms').fill("Lucía")
+    phone.get_by_label('Date de naissance').fill('1998-04-17')
+    phone.get_by_label('Sexe').select_option(label='Féminin')
+    phone.get_by_label('Contrat').select_option('cdd')
+    phone.get_by_label("Date d'entrée").fill(
+        dt.date.today().isoformat())
+    phone.get_by_label('Code PCS-ESE du poste (ex. 431f)').fill('431f')
+    phone.get_by_label("Intitulé du poste dans l'entreprise").fill(
+        "Aide-soignante de nuit")
+    assert_fits(phone)
+    phone.get_by_role('button', name="Enregistrer l'entrée").click()
+    phone.get_by_text("L'entrée a été enregistrée").wait_for()
+    phone.get_by_label('Rechercher un salarié').fill("Navarro")
+    phone.get_by_role('button', name='Rechercher').click()
+    assert "NAVARRO" in phone.inner_text('main table')
+    shot(phone, 'entry')
+
+    # The annual declaration, its inconsistencies, its validation and the
+    # satisfaction question.
+    phone.get_by_role('link', name='Déclaration annuelle').click()
+    phone.get_by_role('button',
+        name='Mettre à jour à partir de mes salariés').click()
+    phone.get_by_text('La déclaration a été mise à jour').wait_for()
+    confirm = phone.get_by_label(
+        'Je confirme cet effectif malgré les incohérences signalées')
+    if confirm.count():
+        confirm.check()
+    shot(phone, 'declaration')
+    phone.get_by_role('button', name='Valider la déclaration').click()
+    phone.get_by_text('Votre déclaration est validée').wait_for()
+    phone.get_by_label('Satisfait', exact=True).check()
+    phone.get_by_role('button', name='Envoyer').click()
+    phone.get_by_text('Merci pour votre réponse').wait_for()
+
+    # A visit asked for an employee.
     phone.get_by_role('link', name='Salariés', exact=True).click()
     phone.get_by_role('link', name='Demander une visite').first.click()
     phone.get_by_label('Type de visite').select_option(
@@ -50,14 +110,26 @@ def test_employer_signs_in_with_code_and_requests_visit(product, smtp,
     phone.get_by_role('button', name='Envoyer la demande').click()
     phone.get_by_text('Votre demande de visite a été transmise').wait_for()
     assert_fits(phone)
-    phone.screenshot(path=str(artefacts_dir() / 'portal_visits.png'),
-        full_page=True)
+    shot(phone, 'visits')
+
+    # An invoice, a PDF carrying its Factur-X XML.
+    phone.get_by_role('link', name='Factures').click()
+    pdf = download(phone, phone.get_by_role('link',
+            name='PDF Factur-X').first)
+    assert pdf.startswith(b'%PDF')
+    filename, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False)
+    assert filename == 'factur-x.xml'
+    assert b'CrossIndustryInvoice' in xml
+    shot(phone, 'invoices')
 
     phone.get_by_role('button', name='Se déconnecter').click()
     assert phone.url.endswith('/portal/login')
 
 
-def test_employee_signs_in_with_password(product, phone):
+def test_employee_flow(product, phone):
+    """An employee signs in with a password, confirms the convocation,
+    asks for another date, downloads their opinion and reads their
+    advice"""
     phone.goto(product['portal'])
     phone.get_by_label('Adresse e-mail').fill(EMPLOYEE)
     phone.get_by_text('Se connecter avec un mot de passe').click()
@@ -67,8 +139,30 @@ def test_employee_signs_in_with_password(product, phone):
     content = phone.inner_text('main')
     assert 'Mes postes' in content and 'Demander une visite' in content
     assert_fits(phone)
-    phone.screenshot(path=str(artefacts_dir() / 'portal_employee.png'),
-        full_page=True)
+    shot(phone, 'employee')
+
+    convocation = download(phone, phone.get_by_role('link',
+            name='Ma convocation (PDF)').first)
+    assert convocation.startswith(b'%PDF')
+    phone.get_by_role('button', name='Je confirme ma présence').click()
+    phone.get_by_text('Merci, votre présence est confirmée').wait_for()
+    assert 'Présence confirmée' in phone.inner_text('main')
+    phone.get_by_text('Demander un autre rendez-vous').first.click()
+    phone.get_by_label('Motif du changement de date').first.fill(
+        "En formation ce jour-là")
+    phone.get_by_role('button', name='Envoyer', exact=True).first.click()
+    phone.get_by_text('Le service va vous proposer un autre rendez-vous'
+        ).wait_for()
+    shot(phone, 'employee_reschedule')
+
+    opinion = download(phone, phone.get_by_role('link',
+            name='télécharger').first)
+    assert opinion.startswith(b'%PDF')
+    phone.get_by_role('link', name='Mes conseils de prévention').click()
+    phone.get_by_role('heading', name='Mes conseils de prévention'
+        ).wait_for()
+    assert_fits(phone)
+    shot(phone, 'advice')
 
 
 def test_run_output_gives_portal(product):

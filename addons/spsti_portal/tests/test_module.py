@@ -162,6 +162,37 @@ class SpstiPortalTestCase(ModuleTestCase):
         self.assertEqual(barometer['advice'], [(advice.name, 1)])
 
     @with_transaction()
+    def test_job_change(self):
+        """A change of post ends the post the day before the new one, which
+        may copy a colleague's job and the exposures the employer declared;
+        the posts whose profile can be copied are one per job"""
+        pool = Pool()
+        Assignment = pool.get('spsti.assignment')
+        setup_referentials()
+        member, establishment = create_member("Garage Martin", 201)
+        employees = [create_employee("Martin", f"Rémi{i}",
+                dt.date(1980, 1, 1 + i), seed=i + 1) for i in range(3)]
+        cashier = create_assignment(employees[0], establishment,
+            start=dt.date(2024, 1, 1), job_title="Caissier")
+        welder, _ = [create_assignment(e, establishment, risks=['PHYS.BRUIT'],
+                job='621a', start=dt.date(2024, 1, 1), job_title="Soudeur")
+            for e in employees[1:]]
+        self.assertEqual(len(Assignment.profiles_of(member,
+                    dt.date(2026, 1, 1))), 2)
+        post = {'establishment': establishment, 'contract_type': 'cdi',
+            'start_date': dt.date(2026, 9, 1)}
+        new = Assignment.declare_job_change(cashier, post, model=welder)
+        self.assertEqual(cashier.end_date, dt.date(2026, 8, 31))
+        self.assertEqual((new.employee, new.start_date, new.end_date,
+                new.job, new.job_title, new.source),
+            (employees[0], dt.date(2026, 9, 1), None, welder.job,
+                "Soudeur", 'portal'))
+        self.assertEqual([e.risk.code for e in new.exposures],
+            ['PHYS.BRUIT'])
+        with self.assertRaisesRegex(PortalError, "01/09/2026"):
+            Assignment.declare_job_change(new, post)
+
+    @with_transaction()
     def test_back_office_access(self):
         """Employer accesses and change requests are the administrators'
         and the relation team's, who alone create portal accounts;

@@ -6,56 +6,24 @@ import re
 
 import facturx
 
-import trytond.config as config
 from trytond.modules.spsti_adherent.tests.tools import siren, siret
+from trytond.modules.spsti_base.demo import DemoContext
 from trytond.modules.spsti_facturation.tests.tools import (
     billing_run, member_with_workers, setup_billing, validated_declarations)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, RouteTestCase
-from trytond.transaction import Transaction, TransactionError
+from trytond.transaction import Transaction
 
-from .tools import SMTPSink
+from .tools import BASE, PortalRouteTestMixin, next_monday
 
 ADMIN = 'dirigeant@garage-martin.fr'
 ACCOUNTANT = 'cabinet@compta.fr'
 EMPLOYEE = 'salarie0@garage-martin.fr'
 PASSWORD = 'Portail-2026!'
-BASE = 'https://localhost'
 
 
-def next_monday():
-    today = dt.date.today()
-    return today + dt.timedelta(days=7 - today.weekday())
-
-
-class SpstiPortalRouteTestCase(RouteTestCase):
+class SpstiPortalRouteTestCase(PortalRouteTestMixin, RouteTestCase):
     "Test the pages of spsti_portal"
-    module = 'spsti_portal'
-    # The portal speaks French: its messages come from locale/fr.po.
-    language = 'fr'
-
-    @classmethod
-    def setUpClass(cls):
-        cls.smtp = SMTPSink().start()
-        cls._email_uri = config.get('email', 'uri')
-        config.set('email', 'uri', cls.smtp.uri)
-        super().setUpClass()
-        # As with_transaction does: start again with the tables to lock.
-        extras = {}
-        while True:
-            with Transaction().start(DB_NAME, 1, **extras) as transaction:
-                try:
-                    cls.create_data()
-                    break
-                except TransactionError as e:
-                    transaction.rollback()
-                    e.fix(extras)
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        config.set('email', 'uri', cls._email_uri)
-        cls.smtp.stop()
 
     @classmethod
     def create_data(cls):
@@ -75,6 +43,10 @@ class SpstiPortalRouteTestCase(RouteTestCase):
         Address = pool.get('party.address')
         org = setup_billing()
         with Transaction().set_context(company=org['company'].id):
+            # The service's direct debit journal, before any member.
+            ctx = DemoContext(0, 0, seed=3)
+            ctx.company = org['company']
+            pool.get('spsti.demo').generate_sepa(ctx)
             member, _, employees = member_with_workers(
                 "Garage Martin", 201, 2)
             other, _, _ = member_with_workers("Boulangerie Petit", 202, 1)
@@ -145,15 +117,8 @@ class SpstiPortalRouteTestCase(RouteTestCase):
 
     def setUp(self):
         super().setUp()
-        self.client = self.client()
-        with Transaction().start(DB_NAME, 0) as transaction:
+        with Transaction().start(DB_NAME, 0, readonly=True):
             pool = Pool()
-            # Each test starts with no code sent nor attempt counted.
-            for name in ['spsti.portal.login_code',
-                    'web.user.authenticate.attempt']:
-                Model = pool.get(name)
-                Model.delete(Model.search([]))
-            transaction.commit()
             Member = pool.get('spsti.member')
             Employee = pool.get('spsti.employee')
             self.member, = Member.search([('party.name', '=',
@@ -167,9 +132,6 @@ class SpstiPortalRouteTestCase(RouteTestCase):
             self.last_names = [e.last_name for e in employees]
             self.assignments = [e.assignments[0].id for e in employees]
 
-    def url(self, path=''):
-        return f'/{DB_NAME}/portal{path}'
-
     def get(self, path, **kwargs):
         return self.client.get(self.url(path), base_url=BASE, **kwargs)
 
@@ -178,14 +140,6 @@ class SpstiPortalRouteTestCase(RouteTestCase):
         if csrf:
             data['csrf_token'] = self.csrf()
         return self.client.post(self.url(path), data=data, base_url=BASE)
-
-    def csrf(self):
-        cookie = self.client.get_cookie('spsti_portal_csrf',
-            domain='localhost', path=self.url())
-        if not cookie:
-            self.get('/login')
-            return self.csrf()
-        return cookie.value
 
     def sign_in(self, email):
         "Sign in with the code the SMTP server received."
@@ -320,6 +274,48 @@ class SpstiPortalRouteTestCase(RouteTestCase):
         filename, xml = facturx.get_xml_from_pdf(response.data)
         self.assertEqual(filename, 'factur-x.xml')
         self.assertIn(b'Garage Martin', xml)
+
+    def test_employer_pays_by_direct_debit(self):
+        """The billing profile pays an invoice by SEPA direct debit once
+        the member's mandate is validated, once"""
+        pool = Pool(DB_NAME)
+        self.sign_in(ACCOUNTANT)
+        response = self.get(f'/m/{self.member.id}/invoices')
+        self.assertNotIn("Payer par prélèvement", response.text)
+        invoice, = re.findall(r'/invoices/(\d+)\.pdf', response.text)
+        path = f'/m/{self.member.id}/invoices/{invoice}/pay'
+        response = self.post(path)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("pourra être payée par prélèvement", response.text)
+
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Mandate = pool.get('account.payment.sepa.mandate')
+            member = pool.get('spsti.member')(self.member.id)
+            member.request_mandate('FR1420041010050500013M02606')
+            Mandate.validate_mandate(member.party.sepa_mandates)
+            transaction.commit()
+        response = self.get(f'/m/{self.member.id}/invoices')
+        self.assertIn("Payer par prélèvement", response.text)
+        response = self.post(path)
+        self.assertEqual(response.status_code, 303)
+        self.assertIn("prélèvement de la facture est enregistré",
+            self.get(response.location.split('/portal', 1)[1]).text)
+        with Transaction().start(DB_NAME, 0):
+            Invoice = pool.get('account.invoice')
+            Payment = pool.get('account.payment')
+            invoice = Invoice(int(invoice))
+            payments = Payment.search([
+                    ('line', 'in', [l.id for l in invoice.lines_to_pay])])
+            self.assertEqual([p.state for p in payments],
+                ['submitted'] * len(invoice.lines_to_pay))
+            # Nothing was paid before: the payments are the whole invoice
+            # (of which amount_to_pay now deducts them).
+            self.assertEqual(sum(p.amount for p in payments),
+                invoice.total_amount)
+            self.assertEqual(invoice.amount_to_pay, 0)
+        response = self.post(path)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("échéance à prélever", response.text)
 
     def test_employer_visit_requests(self):
         """The employer asks for a visit, cancels it, asks for another date
