@@ -1,0 +1,32 @@
+"""Demo indicators: the measures of the last five years for the service
+and per team, so the dashboards open on figures."""
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+
+from trytond.pool import Pool, PoolMeta
+
+
+class Demo(metaclass=PoolMeta):
+    __name__ = 'spsti.demo'
+
+    @classmethod
+    def generate(cls, ctx):
+        super().generate(ctx)
+        cls.generate_indicators(ctx)
+
+    @classmethod
+    def generate_indicators(cls, ctx):
+        pool = Pool()
+        Indicator = pool.get('spsti.indicator')
+        Configuration = pool.get('spsti.adherent.configuration')
+        config = Configuration(1)
+        if not config.export_service_code:
+            config.export_service_code = 'SPSTI-DEMO'
+            config.save()
+        today = dt.date.today()
+        indicators = Indicator.search([])
+        for scope in ['service', 'team', 'professional']:
+            Indicator.compute(indicators,
+                today - relativedelta(years=5) + dt.timedelta(days=1),
+                today, scope)

@@ -1,0 +1,638 @@
+"""Indicateurs de pilotage: the certification and DGT-survey indicators,
+each a definition record (numerator, denominator, inclusions written out)
+and the measures computed from it in SQL for a period and a scope."""
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+from sql import Literal, Null
+from sql.aggregate import Count, Sum
+from sql.conditionals import Case, Coalesce
+
+from trytond.i18n import gettext
+from trytond.model import (
+    DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields,
+    sequence_ordered)
+from trytond.modules.spsti_planning.reactivity import days_between
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+from trytond.wizard import Button, StateAction, StateView, Wizard
+
+from .exceptions import IndicatorValidationError
+
+SCOPES = [
+    ('service', "Service"),
+    ('sector', "Sector"),
+    ('centre', "Centre"),
+    ('team', "Team"),
+    ('professional', "Professional"),
+    ('member', "Member"),
+    ]
+# The Many2One of a measure that names its scope record.
+SCOPE_MODELS = {
+    'sector': 'spsti.sector',
+    'centre': 'spsti.centre',
+    'team': 'spsti.team',
+    'professional': 'spsti.professional',
+    'member': 'spsti.member',
+    }
+UNITS = [
+    ('rate', "Rate"),
+    ('count', "Count"),
+    ('days', "Mean days"),
+    ]
+FAMILIES = [
+    ('certification', "Certification"),
+    ('dgt', "DGT survey"),
+    ('operations', "Operations"),
+    ]
+
+
+class Portfolio:
+    """The scope of a fact reached from its establishment or its member:
+    the member, the team following the establishment (else the member's),
+    its sector, the team's centre and the team's lead doctor (the
+    professional scope is the portfolio a doctor leads)."""
+
+    def __init__(self, scope):
+        pool = Pool()
+        self.scope = scope
+        self.establishment = pool.get('spsti.establishment').__table__()
+        self.member = pool.get('spsti.member').__table__()
+        self.team = pool.get('spsti.team').__table__()
+
+    def join(self, from_=None, establishment=None):
+        """from_ joined to the portfolio by its establishment column, or
+        the members alone when from_ is None."""
+        est, mem, team = self.establishment, self.member, self.team
+        if from_ is not None:
+            from_ = from_.join(est, condition=est.id == establishment
+                ).join(mem, condition=mem.id == est.member)
+            team_id = Coalesce(est.team, mem.team)
+        else:
+            from_ = mem
+            team_id = mem.team
+        if self.scope in {'centre', 'professional', 'team'}:
+            from_ = from_.join(team, 'LEFT', condition=team.id == team_id)
+        self._team_id = team_id
+        self._by_establishment = from_ is not mem
+        return from_
+
+    @property
+    def group_by(self):
+        "The grouping of a query by scope record (none for the service)."
+        return [] if self.scope == 'service' else [self.key]
+
+    @property
+    def key(self):
+        "The column of the scope record, NULL for the whole service."
+        if self.scope == 'service':
+            return Literal(None)
+        if self.scope == 'member':
+            return self.member.id
+        if self.scope == 'team':
+            return self.team.id
+        if self.scope == 'centre':
+            return self.team.centre
+        if self.scope == 'professional':
+            return self.team.lead
+        if self._by_establishment:
+            return Coalesce(self.establishment.sector, self.member.sector)
+        return self.member.sector
+
+
+class Period:
+    "The bounds of a computation, as dates and as timestamps."
+
+    def __init__(self, from_date, to_date):
+        self.from_date = from_date
+        self.to_date = to_date
+        self.start = dt.datetime.combine(from_date, dt.time())
+        self.end = dt.datetime.combine(
+            to_date + dt.timedelta(days=1), dt.time())
+
+    def dates(self, column):
+        return (column >= self.from_date) & (column <= self.to_date)
+
+    def datetimes(self, column):
+        return (column >= self.start) & (column < self.end)
+
+
+class Indicator(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
+    """Indicateur: what is counted and how, written out beside every
+    figure. The code names the SQL that computes it; the window and the
+    thésaurus code it relies on are data."""
+    __name__ = 'spsti.indicator'
+    __string__ = "Indicator"
+    code = fields.Char("Code", required=True, readonly=True)
+    name = fields.Char("Name", required=True, translate=True)
+    family = fields.Selection(FAMILIES, "Family", required=True)
+    unit = fields.Selection(UNITS, "Unit", required=True, readonly=True)
+    numerator = fields.Text("Numerator", required=True, translate=True)
+    denominator = fields.Text(
+        "Denominator", translate=True,
+        states={'required': Eval('unit') != 'count'})
+    inclusions = fields.Text(
+        "Inclusions and Exclusions", translate=True)
+    source = fields.Char(
+        "Source", help="The text that defines the indicator.")
+    window_years = fields.Integer(
+        "Window (years)", required=True,
+        domain=[('window_years', '>', 0)],
+        help="The default period, counted back from today.")
+    parameter = fields.Char(
+        "Thésaurus Code",
+        help="The visit type or advice type code the indicator counts.")
+    measures = fields.One2Many('spsti.indicator.measure', 'indicator',
+        "Measures", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('code_unique', Unique(t, t.code),
+                'spsti_pilotage.msg_indicator_code_unique'),
+            ]
+
+    @classmethod
+    def default_window_years(cls):
+        return 5
+
+    @classmethod
+    def validate_fields(cls, indicators, field_names):
+        super().validate_fields(indicators, field_names)
+        if field_names & {'code'}:
+            for indicator in indicators:
+                if not hasattr(cls, f'_query_{indicator.code.lower()}'):
+                    raise IndicatorValidationError(gettext(
+                            'spsti_pilotage.msg_indicator_unknown_code',
+                            indicator=indicator.rec_name,
+                            code=indicator.code))
+
+    def window_period(self, today=None):
+        "The window of the indicator ending today: (from, to)."
+        today = today or dt.date.today()
+        return (today - relativedelta(years=self.window_years)
+            + dt.timedelta(days=1), today)
+
+    @classmethod
+    def compute(cls, indicators, from_date, to_date, scope='service'):
+        """Compute the indicators over the period for each record of the
+        scope (one measure for the service) and store them as measures,
+        replacing those of the same indicator, period and scope."""
+        pool = Pool()
+        Measure = pool.get('spsti.indicator.measure')
+        if from_date > to_date:
+            raise IndicatorValidationError(gettext(
+                    'spsti_pilotage.msg_period_inverted',
+                    from_date=from_date, to_date=to_date))
+        cursor = Transaction().connection.cursor()
+        period = Period(from_date, to_date)
+        to_save = []
+        for indicator in indicators:
+            query = getattr(cls, f'_query_{indicator.code.lower()}')(
+                period, Portfolio(scope), indicator)
+            cursor.execute(*query)
+            for key, numerator, denominator in cursor:
+                if scope != 'service' and key is None:
+                    # Facts without a scope record count in the service.
+                    continue
+                to_save.append(Measure.from_figures(
+                        indicator, period, scope, key,
+                        numerator or 0, denominator))
+        Measure.delete(Measure.search([
+                    ('indicator', 'in', [i.id for i in indicators]),
+                    ('from_date', '=', from_date),
+                    ('to_date', '=', to_date),
+                    ('scope', '=', scope),
+                    ]))
+        Measure.save(to_save)
+        return to_save
+
+    # The queries: each selects (scope key, numerator, denominator) grouped
+    # by the scope key, in one statement.
+
+    @classmethod
+    def _members_at(cls, member, date):
+        "Members at date: admitted on or before it, not struck off by it."
+        return ((member.membership_date != Null)
+            & (member.membership_date <= date)
+            & ((member.strike_off_date == Null)
+                | (member.strike_off_date > date)))
+
+    @classmethod
+    def _followed(cls, portfolio, period):
+        """The employees followed at the end of the period: (from, where,
+        employee column) of their assignments in force at a member."""
+        assignment = Pool().get('spsti.assignment').__table__()
+        from_ = portfolio.join(
+            assignment, establishment=assignment.establishment)
+        date = period.to_date
+        where = ((assignment.start_date <= date)
+            & ((assignment.end_date == Null) | (assignment.end_date >= date))
+            & cls._members_at(portfolio.member, date))
+        return from_, where, assignment
+
+    @classmethod
+    def _population_rate(cls, portfolio, period, employees):
+        """Employees followed at the end of the period (denominator) and
+        those of them in the employees sub-query (numerator)."""
+        from_, where, assignment = cls._followed(portfolio, period)
+        return from_.select(
+            portfolio.key,
+            Count(Case((assignment.employee.in_(employees),
+                        assignment.employee)), distinct=True),
+            Count(assignment.employee, distinct=True),
+            where=where, group_by=portfolio.group_by)
+
+    @classmethod
+    def _member_rate(cls, portfolio, period, members):
+        """Members at the end of the period (denominator) and those of
+        them in the members sub-query (numerator)."""
+        from_ = portfolio.join()
+        member = portfolio.member
+        return from_.select(
+            portfolio.key,
+            Count(Case((member.id.in_(members), member.id)), distinct=True),
+            Count(member.id, distinct=True),
+            where=cls._members_at(portfolio.member, period.to_date),
+            group_by=portfolio.group_by)
+
+    @classmethod
+    def _sheets(cls, period):
+        "The validated company sheets dated in the period."
+        sheet = Pool().get('spsti.company_sheet').__table__()
+        return sheet, (sheet.state == 'validated') & period.dates(sheet.date)
+
+    @classmethod
+    def _query_fe_members(cls, period, portfolio, indicator):
+        establishment = Pool().get('spsti.establishment').__table__()
+        sheet, where = cls._sheets(period)
+        members = sheet.join(establishment,
+            condition=sheet.establishment == establishment.id
+            ).select(establishment.member, where=where)
+        return cls._member_rate(portfolio, period, members)
+
+    @classmethod
+    def _query_fe_employees(cls, period, portfolio, indicator):
+        from_, where, assignment = cls._followed(portfolio, period)
+        sheet, sheet_where = cls._sheets(period)
+        covered = assignment.establishment.in_(
+            sheet.select(sheet.establishment, where=sheet_where))
+        return from_.select(
+            portfolio.key,
+            Count(Case((covered, assignment.employee)), distinct=True),
+            Count(assignment.employee, distinct=True),
+            where=where, group_by=portfolio.group_by)
+
+    @classmethod
+    def _query_seen(cls, period, portfolio, indicator):
+        request = Pool().get('spsti.visit.request').__table__()
+        seen = request.select(request.employee,
+            where=(request.state == 'done') & period.dates(request.done_date))
+        return cls._population_rate(portfolio, period, seen)
+
+    @classmethod
+    def _query_on_time(cls, period, portfolio, indicator):
+        pool = Pool()
+        request = pool.get('spsti.visit.request').__table__()
+        assignment = pool.get('spsti.assignment').__table__()
+        due = Coalesce(request.due_date_override, request.due_date)
+        from_ = portfolio.join(
+            request.join(assignment,
+                condition=request.assignment == assignment.id),
+            establishment=assignment.establishment)
+        on_time = (request.state == 'done') & (request.done_date <= due)
+        return from_.select(
+            portfolio.key,
+            Sum(Case((on_time, 1), else_=0)),
+            Count(request.id),
+            where=(request.state != 'cancelled') & period.dates(due),
+            group_by=portfolio.group_by)
+
+    @classmethod
+    def _query_dmst(cls, period, portfolio, indicator):
+        file = Pool().get('spsti.dmst').__table__()
+        files = file.select(file.employee,
+            where=(file.state != 'purged')
+            & (file.opening_date <= period.to_date))
+        return cls._population_rate(portfolio, period, files)
+
+    @classmethod
+    def _query_aware_members(cls, period, portfolio, indicator):
+        awareness = Pool().get('spsti.crm.awareness').__table__()
+        members = awareness.select(awareness.member,
+            where=period.dates(awareness.date) & (awareness.member != Null))
+        return cls._member_rate(portfolio, period, members)
+
+    @classmethod
+    def _query_aware_employees(cls, period, portfolio, indicator):
+        awareness = Pool().get('spsti.crm.awareness').__table__()
+        employees = awareness.select(awareness.employee,
+            where=period.dates(awareness.date)
+            & (awareness.employee != Null))
+        return cls._population_rate(portfolio, period, employees)
+
+    @classmethod
+    def _query_advice_members(cls, period, portfolio, indicator):
+        action = Pool().get('spsti.workplace_action').__table__()
+        members = action.select(action.member,
+            where=(action.state == 'done') & period.datetimes(action.start))
+        return cls._member_rate(portfolio, period, members)
+
+    @classmethod
+    def _issued(cls, period):
+        """The consultations issued in the period with their employee:
+        (from, where, consultation, employee column). Only their date,
+        outcome and advice codes are read, never their content."""
+        pool = Pool()
+        consultation = pool.get('spsti.dmst.consultation').__table__()
+        file = pool.get('spsti.dmst').__table__()
+        from_ = consultation.join(file,
+            condition=consultation.file == file.id)
+        where = ((consultation.state == 'issued')
+            & period.dates(consultation.date))
+        return from_, where, consultation, file.employee
+
+    @classmethod
+    def _advised(cls, period, code=None):
+        "The employees given advice (of that code) in the period."
+        pool = Pool()
+        link = pool.get(
+            'spsti.dmst.consultation-spsti.advice.type').__table__()
+        advice = pool.get('spsti.advice.type').__table__()
+        from_, where, consultation, employee = cls._issued(period)
+        from_ = from_.join(link, condition=link.consultation == consultation.id
+            ).join(advice, condition=link.advice == advice.id)
+        if code:
+            where &= advice.code == code
+        return from_.select(employee, where=where)
+
+    @classmethod
+    def _query_advice_employees(cls, period, portfolio, indicator):
+        return cls._population_rate(portfolio, period, cls._advised(period))
+
+    @classmethod
+    def _by_request(cls, portfolio, from_, request_column):
+        """from_ joined to the portfolio through the visit request of its
+        rows, when it has one; those without fall in no scope record."""
+        pool = Pool()
+        request = pool.get('spsti.visit.request').__table__()
+        assignment = pool.get('spsti.assignment').__table__()
+        from_ = from_.join(request, 'LEFT',
+            condition=request_column == request.id
+            ).join(assignment, 'LEFT',
+            condition=request.assignment == assignment.id)
+        est, mem, team = (
+            portfolio.establishment, portfolio.member, portfolio.team)
+        from_ = from_.join(est, 'LEFT',
+            condition=est.id == assignment.establishment
+            ).join(mem, 'LEFT', condition=mem.id == est.member)
+        portfolio._team_id = Coalesce(est.team, mem.team)
+        portfolio._by_establishment = True
+        if portfolio.scope in {'centre', 'professional', 'team'}:
+            from_ = from_.join(team, 'LEFT',
+                condition=team.id == portfolio._team_id)
+        return from_
+
+    @classmethod
+    def _query_annex4(cls, period, portfolio, indicator):
+        from_, where, consultation, employee = cls._issued(period)
+        from_ = cls._by_request(portfolio, from_, consultation.request)
+        adjustment = ((consultation.outcome == 'fit_with_adjustment')
+            | (Coalesce(consultation.adjustment_proposal, '') != ''))
+        return from_.select(
+            portfolio.key, Count(consultation.id), Literal(None),
+            where=where & adjustment, group_by=portfolio.group_by)
+
+    @classmethod
+    def _query_social(cls, period, portfolio, indicator):
+        pool = Pool()
+        link = pool.get(
+            'spsti.dmst.consultation-spsti.advice.type').__table__()
+        advice = pool.get('spsti.advice.type').__table__()
+        from_, where, consultation, employee = cls._issued(period)
+        from_ = from_.join(link, condition=link.consultation == consultation.id
+            ).join(advice, condition=link.advice == advice.id)
+        from_ = cls._by_request(portfolio, from_, consultation.request)
+        return from_.select(
+            portfolio.key, Count(employee, distinct=True), Literal(None),
+            where=where & (advice.code == indicator.parameter),
+            group_by=portfolio.group_by)
+
+    @classmethod
+    def _query_kept(cls, period, portfolio, indicator):
+        """Employees with a pré-reprise visit done in the period (the
+        denominator), and those of them still in a post at the same member
+        at the end of the period."""
+        pool = Pool()
+        request = pool.get('spsti.visit.request').__table__()
+        type_ = pool.get('spsti.visit.type').__table__()
+        assignment = pool.get('spsti.assignment').__table__()
+        kept = pool.get('spsti.assignment').__table__()
+        from_ = portfolio.join(
+            request.join(type_, condition=request.visit_type == type_.id
+                ).join(assignment,
+                condition=request.assignment == assignment.id),
+            establishment=assignment.establishment)
+        date = period.to_date
+        in_post = kept.select(kept.employee,
+            where=(kept.member == request.member)
+            & (kept.start_date <= date)
+            & ((kept.end_date == Null) | (kept.end_date >= date)))
+        still = Case((request.employee.in_(in_post), request.employee))
+        return from_.select(
+            portfolio.key,
+            Count(still, distinct=True),
+            Count(request.employee, distinct=True),
+            where=(request.state == 'done')
+            & period.dates(request.done_date)
+            & (type_.code == indicator.parameter),
+            group_by=portfolio.group_by)
+
+    @classmethod
+    def _members_dated(cls, period, portfolio, column):
+        "The members whose date column falls in the period."
+        member = portfolio.member
+        return portfolio.join().select(
+            portfolio.key, Count(member.id), Literal(None),
+            where=period.dates(getattr(member, column)),
+            group_by=portfolio.group_by)
+
+    @classmethod
+    def _query_memberships(cls, period, portfolio, indicator):
+        return cls._members_dated(period, portfolio, 'membership_date')
+
+    @classmethod
+    def _query_strike_offs(cls, period, portfolio, indicator):
+        return cls._members_dated(period, portfolio, 'strike_off_date')
+
+    @classmethod
+    def _query_backlog(cls, period, portfolio, indicator):
+        """Visits overdue at the end of the period: due before it, asked
+        for by then, and not done by then (still open, or done later)."""
+        pool = Pool()
+        request = pool.get('spsti.visit.request').__table__()
+        assignment = pool.get('spsti.assignment').__table__()
+        due = Coalesce(request.due_date_override, request.due_date)
+        date = period.to_date
+        from_ = portfolio.join(
+            request.join(assignment,
+                condition=request.assignment == assignment.id),
+            establishment=assignment.establishment)
+        not_done = (request.state.in_(['to_plan', 'planned', 'no_show'])
+            | ((request.state == 'done') & (request.done_date > date)))
+        return from_.select(
+            portfolio.key, Count(request.id), Literal(None),
+            where=(due < date) & (request.request_date <= date) & not_done,
+            group_by=portfolio.group_by)
+
+    @classmethod
+    def _query_no_show(cls, period, portfolio, indicator):
+        slot = Pool().get('spsti.slot').__table__()
+        from_ = cls._by_request(portfolio, slot, slot.request)
+        return from_.select(
+            portfolio.key,
+            Sum(Case((slot.state == 'no_show', 1), else_=0)),
+            Count(slot.id),
+            where=slot.state.in_(['done', 'no_show'])
+            & (slot.request != Null) & period.datetimes(slot.start),
+            group_by=portfolio.group_by)
+
+    @classmethod
+    def _query_reactivity(cls, period, portfolio, indicator):
+        pool = Pool()
+        request = pool.get('spsti.visit.request').__table__()
+        assignment = pool.get('spsti.assignment').__table__()
+        from_ = portfolio.join(
+            request.join(assignment,
+                condition=request.assignment == assignment.id),
+            establishment=assignment.establishment)
+        return from_.select(
+            portfolio.key,
+            Sum(days_between(request.request_date, request.done_date)),
+            Count(request.id),
+            where=(request.state == 'done')
+            & period.dates(request.done_date),
+            group_by=portfolio.group_by)
+
+
+class Measure(ModelSQL, ModelView):
+    """Mesure d'un indicateur: its figure for a period and a scope record,
+    with the numerator and denominator it comes from and the written
+    definition beside it."""
+    __name__ = 'spsti.indicator.measure'
+    __string__ = "Indicator Measure"
+    indicator = fields.Many2One('spsti.indicator', "Indicator",
+        required=True, ondelete='CASCADE', readonly=True)
+    unit = fields.Function(fields.Selection(UNITS, "Unit"), 'get_definition')
+    from_date = fields.Date("From", required=True, readonly=True)
+    to_date = fields.Date("To", required=True, readonly=True)
+    scope = fields.Selection(SCOPES, "Scope", required=True, readonly=True)
+    sector = fields.Many2One('spsti.sector', "Sector", readonly=True)
+    centre = fields.Many2One('spsti.centre', "Centre", readonly=True)
+    team = fields.Many2One('spsti.team', "Team", readonly=True)
+    professional = fields.Many2One(
+        'spsti.professional', "Professional", readonly=True)
+    member = fields.Many2One('spsti.member', "Member", readonly=True)
+    numerator = fields.Float("Numerator Value", digits=(16, 1),
+        readonly=True)
+    denominator = fields.Integer("Denominator Value", readonly=True)
+    value = fields.Float("Value", digits=(16, 4), readonly=True,
+        help="The rate (numerator / denominator), the count or the mean.")
+    percentage = fields.Function(
+        fields.Float("Percentage", digits=(3, 1)), 'get_percentage')
+    computed = fields.DateTime("Computed", readonly=True)
+    numerator_definition = fields.Function(
+        fields.Text("Numerator"), 'get_definition')
+    denominator_definition = fields.Function(
+        fields.Text("Denominator"), 'get_definition')
+    inclusions = fields.Function(
+        fields.Text("Inclusions and Exclusions"), 'get_definition')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._order = [
+            ('to_date', 'DESC'), ('indicator', 'ASC'), ('id', 'ASC')]
+        cls._sql_indexes.add(Index(t,
+                (t.indicator, Index.Equality()),
+                (t.to_date, Index.Range()),
+                (t.scope, Index.Equality())))
+
+    @classmethod
+    def from_figures(cls, indicator, period, scope, key, numerator,
+            denominator):
+        "The measure (not saved) of the figures of one scope record."
+        if indicator.unit == 'count':
+            value = numerator
+        else:
+            value = (round(numerator / denominator, 4) if denominator
+                else None)
+        measure = cls(
+            indicator=indicator, from_date=period.from_date,
+            to_date=period.to_date, scope=scope, numerator=numerator,
+            denominator=denominator, value=value,
+            computed=dt.datetime.now())
+        if scope in SCOPE_MODELS:
+            setattr(measure, scope, key)
+        return measure
+
+    def get_definition(self, name):
+        return getattr(self.indicator, {
+                'numerator_definition': 'numerator',
+                'denominator_definition': 'denominator',
+                }.get(name, name))
+
+    def get_percentage(self, name):
+        if self.indicator.unit == 'rate' and self.value is not None:
+            return round(self.value * 100, 1)
+
+    def get_rec_name(self, name):
+        return f'{self.indicator.rec_name} ({self.from_date} – {self.to_date})'
+
+
+class ComputeStart(ModelView):
+    "The period and the scope to compute the indicators for."
+    __name__ = 'spsti.indicator.compute.start'
+    __string__ = "Compute Indicators"
+    from_date = fields.Date("From", required=True)
+    to_date = fields.Date("To", required=True)
+    scope = fields.Selection(SCOPES, "Scope", required=True,
+        help="One measure for the service, else one per record of the "
+        "scope.")
+    indicators = fields.Many2Many(
+        'spsti.indicator', None, None, "Indicators",
+        help="Leave empty for all of them.")
+
+    @classmethod
+    def default_from_date(cls):
+        return dt.date.today() - relativedelta(years=5) + dt.timedelta(days=1)
+
+    @classmethod
+    def default_to_date(cls):
+        return dt.date.today()
+
+    @classmethod
+    def default_scope(cls):
+        return 'service'
+
+
+class Compute(Wizard):
+    "Compute the indicators and show their measures."
+    __name__ = 'spsti.indicator.compute'
+    start = StateView('spsti.indicator.compute.start',
+        'spsti_pilotage.indicator_compute_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Compute", 'compute', 'tryton-ok', default=True),
+            ])
+    compute = StateAction('spsti_pilotage.act_measure')
+
+    def do_compute(self, action):
+        Indicator = Pool().get('spsti.indicator')
+        indicators = list(self.start.indicators) or Indicator.search([])
+        measures = Indicator.compute(indicators, self.start.from_date,
+            self.start.to_date, self.start.scope)
+        return action, {'res_id': [m.id for m in measures]}
