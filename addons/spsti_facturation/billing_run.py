@@ -9,19 +9,22 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sql import Null
+from sql import Cast, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Coalesce
+from sql.functions import Round
 
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
+from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import BillingRunError
+from .invoice import DraftTaxMemo
 from .scale import round_cents
 
 KINDS = [
@@ -151,36 +154,43 @@ class BillingRun(Workflow, ModelSQL, ModelView):
     def get_figures(cls, runs, names):
         pool = Pool()
         Invoice = pool.get('account.invoice')
+        InvoiceLine = pool.get('account.invoice.line')
         invoice = Invoice.__table__()
+        line = InvoiceLine.__table__()
         cursor = Transaction().connection.cursor()
-        result = {n: {r.id: 0 for r in runs} for n in names}
-        if 'total_amount' in result:
-            result['total_amount'] = {r.id: Decimal(0) for r in runs}
+        counts = {r.id: [0, 0, Decimal(0)] for r in runs}
         for sub in grouped_slice([r.id for r in runs], MAX_QUERY_PARAMS):
+            where = (SQL_OPERATORS['in'](invoice.spsti_billing_run, list(sub))
+                & (invoice.state != 'cancelled'))
             cursor.execute(*invoice.select(
                     invoice.spsti_billing_run,
                     Count(invoice.id),
                     Sum(Coalesce(invoice.untaxed_amount_cache, 0)),
-                    where=invoice.spsti_billing_run.in_(list(sub))
-                    & (invoice.state != 'cancelled'),
+                    where=where & (invoice.state != 'draft'),
                     group_by=[invoice.spsti_billing_run]))
             for run, count, total in cursor:
-                if 'invoice_count' in result:
-                    result['invoice_count'][run] = count
-                if 'total_amount' in result:
-                    result['total_amount'][run] = Decimal(total or 0)
-        if 'draft_count' in result or 'total_amount' in result:
-            # Draft invoices keep no cached amount: read them.
-            drafts = Invoice.search([
-                    ('spsti_billing_run', 'in', [r.id for r in runs]),
-                    ('state', '=', 'draft'),
-                    ])
-            for draft in drafts:
-                run = draft.spsti_billing_run.id
-                if 'draft_count' in result:
-                    result['draft_count'][run] += 1
-                if 'total_amount' in result:
-                    result['total_amount'][run] += draft.untaxed_amount
+                counts[run][0] += count
+                counts[run][2] += Decimal(str(total or 0))
+            # Draft invoices keep no cached amount: the sum of their lines'
+            # amounts, rounded to the cent each.
+            cursor.execute(*invoice.join(line, type_='LEFT',
+                    condition=line.invoice == invoice.id
+                    ).select(
+                    invoice.spsti_billing_run,
+                    Count(invoice.id, distinct=True),
+                    Sum(Coalesce(Round(Cast(line.quantity, 'NUMERIC')
+                                * line.unit_price, 2), 0)),
+                    where=where & (invoice.state == 'draft'),
+                    group_by=[invoice.spsti_billing_run]))
+            for run, count, total in cursor:
+                counts[run][0] += count
+                counts[run][1] += count
+                counts[run][2] += round_cents(Decimal(str(total or 0)))
+        result = {}
+        for index, name in enumerate(
+                ['invoice_count', 'draft_count', 'total_amount']):
+            if name in names:
+                result[name] = {r: c[index] for r, c in counts.items()}
         return result
 
     @classmethod
@@ -257,7 +267,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
             else:
                 rest = []
             # Members with the same lines have the same taxes.
-            tax_memo = {}
+            tax_memo = DraftTaxMemo()
             with transaction.set_context(company=run.company.id):
                 for chunk in grouped_slice(todo, cls.chunk_size):
                     run.bill(list(chunk), tax_memo=tax_memo)
