@@ -1,5 +1,6 @@
 """Factures de cotisation: the billing-run links of stock invoices, the
 headings of their lines, and the Factur-X e-invoice."""
+import datetime as dt
 import types
 from collections import defaultdict
 
@@ -29,6 +30,7 @@ HEADINGS = [
 CII_RAM = ('urn:un:unece:uncefact:data:standard:'
     'ReusableAggregateBusinessInformationEntity:100')
 CII_RSM = 'urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100'
+CII_UDT = 'urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100'
 # Factur-X profile EN 16931 (the European semantic standard).
 FACTURX_GUIDELINE = 'urn:cen.eu:en16931:2017'
 
@@ -40,6 +42,10 @@ class Invoice(metaclass=PoolMeta):
         ondelete='RESTRICT')
     spsti_member = fields.Many2One(
         'spsti.member', "Member", readonly=True, ondelete='RESTRICT')
+    spsti_sent_at = fields.DateTime(
+        "E-invoice Sent at", readonly=True,
+        help="When the Factur-X e-invoice was emailed to the member.")
+
     @classmethod
     def __setup__(cls):
         super().__setup__()
@@ -50,6 +56,7 @@ class Invoice(metaclass=PoolMeta):
                     (t.spsti_member, Index.Equality())),
                 Index(t, (t.spsti_member, Index.Equality())),
                 })
+        cls._check_modify_exclude.add('spsti_sent_at')
 
     @classmethod
     def spsti_customer_invoice(cls, company, party, **values):
@@ -168,6 +175,7 @@ class Invoice(metaclass=PoolMeta):
     def copy(cls, invoices, default=None):
         default = default.copy() if default is not None else {}
         default.setdefault('spsti_billing_run')
+        default.setdefault('spsti_sent_at')
         return super().copy(invoices, default=default)
 
     def get_facturx_xml(self):
@@ -181,6 +189,7 @@ class Invoice(metaclass=PoolMeta):
                     invoice=self.rec_name))
         root = etree.fromstring(EInvoice(self).render('16B-CII'))
         self._restrict_to_en16931(root)
+        self._add_direct_debit(root)
         context = root.find(f'{{{CII_RSM}}}ExchangedDocumentContext')
         guideline = etree.SubElement(context,
             f'{{{CII_RAM}}}GuidelineSpecifiedDocumentContextParameter')
@@ -197,12 +206,34 @@ class Invoice(metaclass=PoolMeta):
                 ) from exception
         return xml
 
+    def _add_direct_debit(self, root):
+        """The creditor identifier (BT-90) and the mandate reference
+        (BT-89) EN 16931 asks of an invoice paid by SEPA direct debit,
+        which the CII template leaves out."""
+        Reception = Pool().get('party.party.reception_direct_debit')
+        mandates = [m.instrument.sepa_mandate for m in self.payment_means
+            if isinstance(m.instrument, Reception)
+            and m.instrument.sepa_mandate]
+        creditor = self.company.party.sepa_creditor_identifier_used
+        if not mandates or not creditor:
+            return
+        settlement = root.find(
+            f'.//{{{CII_RAM}}}ApplicableHeaderTradeSettlement')
+        element = etree.Element(f'{{{CII_RAM}}}CreditorReferenceID')
+        element.text = creditor
+        settlement.insert(0, element)
+        for terms in settlement.findall(
+                f'{{{CII_RAM}}}SpecifiedTradePaymentTerms'):
+            etree.SubElement(terms, f'{{{CII_RAM}}}DirectDebitMandateID'
+                ).text = mandates[0].identification
+
     @staticmethod
     def _restrict_to_en16931(root):
         """Drop what the full CII 16B template writes but the EN 16931
         subset of Factur-X does not allow: country names, the invoice date
-        repeated in the settlement, partial payment amounts and empty
-        references."""
+        repeated in the settlement, partial payment amounts, the payment
+        reference repeated in the payment means, the debtor's bank and empty
+        references; and put the IBAN and BIC in their namespace."""
         def drop(element):
             element.getparent().remove(element)
         for path in [
@@ -210,14 +241,58 @@ class Invoice(metaclass=PoolMeta):
                 f'.//{{{CII_RAM}}}ApplicableHeaderTradeSettlement'
                 f'/{{{CII_RAM}}}InvoiceDateTime',
                 f'.//{{{CII_RAM}}}PartialPaymentAmount',
+                f'.//{{{CII_RAM}}}SpecifiedTradeSettlementPaymentMeans'
+                f'/{{{CII_RAM}}}ID',
+                f'.//{{{CII_RAM}}}PayerSpecifiedDebtorFinancialInstitution',
                 ]:
             for element in root.findall(path):
                 drop(element)
+        # The template writes the IBAN and BIC of the financial accounts
+        # in the unqualified data type namespace, not where CII puts them,
+        # and the IBAN of a mandate formatted with spaces.
+        for tag in ['IBANID', 'BICID']:
+            for element in root.findall(f'.//{{{CII_UDT}}}{tag}'):
+                element.tag = f'{{{CII_RAM}}}{tag}'
+                element.text = element.text.replace(' ', '')
         for tag in ['SpecifiedLegalOrganization',
                 'BuyerOrderReferencedDocument']:
             for element in root.findall(f'.//{{{CII_RAM}}}{tag}'):
                 if not ''.join(element.itertext()).strip():
                     drop(element)
+
+    @classmethod
+    def spsti_send(cls, invoices):
+        """Email its Factur-X e-invoice to the member of every posted
+        invoice not sent yet whose billing terms (or the configuration)
+        ask for e-invoices, at the company's email for invoices (which the
+        terms set). The others are left to print. Returns the invoices
+        sent."""
+        pool = Pool()
+        Email = pool.get('ir.email')
+        MemberBilling = pool.get('spsti.member.billing')
+        ModelData = pool.get('ir.model.data')
+        report = ModelData.get_id('spsti_facturation', 'report_facturx')
+        invoices = [i for i in invoices
+            if i.state in {'posted', 'paid'} and i.type == 'out'
+            and i.spsti_member and not i.spsti_sent_at]
+        recipients = MemberBilling.recipients(
+            [i.spsti_member for i in invoices])
+        sent = []
+        for invoice in invoices:
+            to = recipients.get(invoice.spsti_member.id)
+            if not to:
+                continue
+            Email.send(to=to,
+                subject=gettext(
+                    'spsti_facturation.msg_invoice_email_subject',
+                    invoice=invoice.number),
+                body=gettext('spsti_facturation.msg_invoice_email_body',
+                    invoice=invoice.number,
+                    member=invoice.spsti_member.rec_name),
+                record=[cls.__name__, invoice.id], reports=[report])
+            sent.append(invoice)
+        cls.write(sent, {'spsti_sent_at': dt.datetime.now()})
+        return sent
 
 
 class DraftTaxMemo:
@@ -432,6 +507,13 @@ class InvoiceLine(metaclass=PoolMeta):
         "Shared Between", readonly=True,
         help="Number of employers sharing the contribution of these "
         "multi-employer workers.")
+    contribution_instalment = fields.Integer(
+        "Instalment", readonly=True,
+        help="The instalment of the year's contribution billed up to.")
+    contribution_instalments = fields.Integer(
+        "Instalments", readonly=True,
+        help="The number of instalments the year's contribution is "
+        "called in.")
 
     @classmethod
     def __setup__(cls):
