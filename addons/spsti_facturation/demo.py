@@ -332,6 +332,7 @@ class Demo(metaclass=PoolMeta):
                                     'sequence': 1,
                                     'overdue': dt.timedelta(days=15),
                                     'send_email': True,
+                                    'email_contact_mechanism': 'invoice',
                                     }, {
                                     'sequence': 2,
                                     'overdue': dt.timedelta(days=45),

@@ -659,17 +659,27 @@ class SpstiFacturationTestCase(ModuleTestCase):
 
     @with_transaction()
     def test_dunning_strike_off(self):
-        """An unpaid contribution climbs the dunning levels (reminder,
-        formal notice) up to the strike-off proposal"""
+        """An unpaid contribution climbs the dunning levels (a reminder by
+        email to the member's email for invoices, formal notices by
+        letter) up to the strike-off proposal"""
         pool = Pool()
         Demo = pool.get('spsti.demo')
         Dunning = pool.get('account.dunning')
         Member = pool.get('spsti.member')
+        MemberBilling = pool.get('spsti.member.billing')
+        ProcessDunning = pool.get('account.dunning.process', type='wizard')
+        Letter = pool.get('account.dunning.letter', type='report')
+        Email = pool.get('ir.email')
+        ModelData = pool.get('ir.model.data')
         organisation = setup_billing()
         with Transaction().set_context(
                 company=organisation['company'].id):
             Demo.generate_dunning(None)
             members, run = posted_call(organisation, [2, 1])
+            MemberBilling.create([{
+                        'member': members[0].id,
+                        'invoice_email': 'compta@adherent-1.fr',
+                        }])
             # Due on 3 March (30 days after the 1 February invoices).
             expected = [(dt.date(YEAR, 3, 10), []),
                 (dt.date(YEAR, 3, 20), [1, 1]),
@@ -678,12 +688,31 @@ class SpstiFacturationTestCase(ModuleTestCase):
             for date, levels in expected:
                 Dunning.generate_dunnings(date)
                 dunnings = Dunning.search([], order=[('id', 'ASC')])
-                Dunning.process(dunnings)
+                # What the staff's "Process Dunning" does.
+                with Transaction().set_context(
+                        active_model=Dunning.__name__,
+                        active_ids=[d.id for d in dunnings]):
+                    session_id, _, _ = ProcessDunning.create()
+                    process = ProcessDunning(session_id)
+                    process.transition_process()
+                    process.transition_send_email()
                 self.assertEqual(
                     [d.level.sequence for d in dunnings], levels, msg=date)
                 self.assertEqual(
                     Member.search([('strike_off_proposed', '=', True)]),
                     members if levels == [3, 3] else [])
+                if levels == [1, 1]:
+                    # The member without an email gets no reminder email.
+                    email, = Email.search([])
+                    self.assertIn('compta@adherent-1.fr', email.recipients)
+                elif levels == [2, 2]:
+                    ext, letter, _, _ = Letter.execute(
+                        [d.id for d in dunnings], {
+                            'action_id': ModelData.get_id(
+                                'account_dunning_letter', 'report_letter'),
+                            })
+                    self.assertEqual(ext, 'odt')
+                    self.assertTrue(letter)
 
     @with_transaction()
     def test_french_translation_complete(self):
