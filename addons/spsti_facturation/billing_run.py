@@ -338,8 +338,11 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         if not config.automatic_calls:
             return []
         date = date or Date.today()
-        frequencies = {config.billing_frequency} | {
-            t.frequency for t in MemberBilling.search([])}
+        terms = MemberBilling.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*terms.select(
+                terms.frequency, group_by=[terms.frequency]))
+        frequencies = {config.billing_frequency} | {f for f, in cursor}
         # An instalment of n a year starts every 12 / n months.
         if not any((date.month - 1) % (12 // INSTALMENTS[f]) == 0
                 for f in frequencies):

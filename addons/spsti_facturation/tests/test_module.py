@@ -582,7 +582,8 @@ class SpstiFacturationTestCase(ModuleTestCase):
         """A posted invoice gives its Factur-X EN 16931 XML, valid against
         the schema, with the member's direct debit; the members who
         receive e-invoices are emailed, once, the PDF that embeds it"""
-        # The e-invoices leave when the test's transaction ends.
+        # The end of the test's transaction connects to the SMTP server the
+        # e-invoices were queued for (rolled back, they are not sent).
         SMTPSink().serve(self)
         pool = Pool()
         Invoice = pool.get('account.invoice')
