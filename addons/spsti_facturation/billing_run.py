@@ -1,35 +1,78 @@
-"""Campagne de facturation des cotisations (appel annuel, régularisation).
+"""Campagne de facturation des cotisations (appels, régularisation).
 
 A run bills, from the validated workforce declarations of a year, one
-invoice per member. Members are processed in chunks: the due quantities of
-a chunk come from one SQL aggregation, the invoices are saved in one call.
-A member already invoiced by the run is never billed again, so a run
-interrupted at any point resumes where it stopped."""
+invoice per member. A call bills the instalments of the yearly
+contribution due by its period (all of it for members called yearly); a
+regularisation brings what the year's invoices billed in line with the
+current declarations. Both bill the difference between what is due by
+the run and what the member's invoices of the year already carry, so
+that running them again bills nothing. Members are processed in chunks:
+the due quantities of a chunk come from one SQL aggregation, the invoices
+are written set-wise. A member already invoiced by the run is never
+billed again, so a run interrupted at any point resumes where it
+stopped."""
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sql import Null
+from sql import Cast, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Coalesce
+from sql.functions import Round
 
 from trytond import config
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
+from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import BillingRunError
+from .invoice import DraftTaxMemo
+from .member_billing import INSTALMENTS
 from .scale import round_cents
 
 KINDS = [
-    ('annual', "Yearly call"),
+    ('call', "Contribution Call"),
     ('regularisation', "Regularisation"),
     ]
+PERIODS = [
+    ('01', "January"),
+    ('02', "February"),
+    ('03', "March"),
+    ('04', "April"),
+    ('05', "May"),
+    ('06', "June"),
+    ('07', "July"),
+    ('08', "August"),
+    ('09', "September"),
+    ('10', "October"),
+    ('11', "November"),
+    ('12', "December"),
+    ]
 _draft = {'readonly': Eval('state') != 'draft'}
+
+
+def instalment_of(month, instalments):
+    "The instalment (1 to instalments) of the year a month falls in."
+    return (month - 1) // (12 // instalments) + 1
+
+
+def cumulative(amount, instalment, instalments, first=1):
+    """What the instalments first to instalment of a yearly amount bill
+    together: the instalments from first to the last are equal, rounded to
+    the cent, but the last one, which takes the rounding remainder, so that
+    all of them bill the amount exactly."""
+    count = instalments - first + 1
+    done = instalment - first + 1
+    if done <= 0:
+        return Decimal(0)
+    if done >= count:
+        return amount
+    return done * round_cents(amount / count)
 
 
 class DueLine:
@@ -54,17 +97,27 @@ class DueLine:
 
 
 class BillingRun(Workflow, ModelSQL, ModelView):
-    """Campagne de facturation: the yearly call of contributions or a
-    regularisation of a year (invoices or credit notes for the difference
-    between what is due now and what was billed)."""
+    """Campagne de facturation: a call of the contributions of a year, for
+    the instalments due by its period, or a regularisation of the year
+    (invoices or credit notes for the difference between what is due now
+    and what was billed)."""
     __name__ = 'spsti.billing.run'
     __string__ = "Billing Run"
     # Members billed per transaction when a run commits as it goes.
     chunk_size = 1000
+    # E-invoices emailed per transaction (each renders its PDF).
+    send_chunk_size = 20
     company = fields.Many2One(
         'company.company', "Company", required=True, states=_draft)
     year = fields.Integer("Year", required=True, states=_draft)
     kind = fields.Selection(KINDS, "Kind", required=True, states=_draft)
+    period = fields.Selection(
+        PERIODS, "Period", required=True, sort=False, states=_draft,
+        help="The month the run bills up to: a call bills the instalments "
+        "of the members due by then (the yearly contribution of the "
+        "members called yearly, the half-year, quarter or month starting "
+        "then of the others) and catches up those not billed yet; a "
+        "regularisation corrects what the instalments billed by then.")
     invoice_date = fields.Date("Invoice Date", required=True, states=_draft)
     scale = fields.Many2One(
         'spsti.contribution.scale', "Scale", required=True, states=_draft,
@@ -116,6 +169,11 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                     'depends': ['state'],
                     'icon': 'tryton-forward',
                     },
+                'send_invoices': {
+                    'invisible': Eval('state') != 'done',
+                    'depends': ['state'],
+                    'icon': 'tryton-email',
+                    },
                 })
 
     @classmethod
@@ -128,7 +186,16 @@ class BillingRun(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def default_kind(cls):
-        return 'annual'
+        return 'call'
+
+    @classmethod
+    def default_period(cls):
+        return '01'
+
+    @fields.depends('kind')
+    def on_change_kind(self):
+        if self.kind == 'regularisation':
+            self.period = '12'
 
     @classmethod
     def default_invoice_date(cls):
@@ -144,61 +211,75 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         if self.year and self.company:
             self.scale = Scale.get_approved(self.year, self.company.id)
 
+    @property
+    def month(self):
+        return int(self.period)
+
     def get_rec_name(self, name):
-        kinds = dict(self.fields_get(['kind'])['kind']['selection'])
-        return f'{kinds[self.kind]} {self.year}'
+        selection = self.fields_get(['kind', 'period'])
+        kinds = dict(selection['kind']['selection'])
+        periods = dict(selection['period']['selection'])
+        return f'{kinds[self.kind]} {self.year} ({periods[self.period]})'
 
     @classmethod
     def get_figures(cls, runs, names):
         pool = Pool()
         Invoice = pool.get('account.invoice')
+        InvoiceLine = pool.get('account.invoice.line')
         invoice = Invoice.__table__()
+        line = InvoiceLine.__table__()
         cursor = Transaction().connection.cursor()
-        result = {n: {r.id: 0 for r in runs} for n in names}
-        if 'total_amount' in result:
-            result['total_amount'] = {r.id: Decimal(0) for r in runs}
+        counts = {r.id: [0, 0, Decimal(0)] for r in runs}
         for sub in grouped_slice([r.id for r in runs], MAX_QUERY_PARAMS):
+            where = (SQL_OPERATORS['in'](invoice.spsti_billing_run, list(sub))
+                & (invoice.state != 'cancelled'))
             cursor.execute(*invoice.select(
                     invoice.spsti_billing_run,
                     Count(invoice.id),
                     Sum(Coalesce(invoice.untaxed_amount_cache, 0)),
-                    where=invoice.spsti_billing_run.in_(list(sub))
-                    & (invoice.state != 'cancelled'),
+                    where=where & (invoice.state != 'draft'),
                     group_by=[invoice.spsti_billing_run]))
             for run, count, total in cursor:
-                if 'invoice_count' in result:
-                    result['invoice_count'][run] = count
-                if 'total_amount' in result:
-                    result['total_amount'][run] = Decimal(total or 0)
-        if 'draft_count' in result or 'total_amount' in result:
-            # Draft invoices keep no cached amount: read them.
-            drafts = Invoice.search([
-                    ('spsti_billing_run', 'in', [r.id for r in runs]),
-                    ('state', '=', 'draft'),
-                    ])
-            for draft in drafts:
-                run = draft.spsti_billing_run.id
-                if 'draft_count' in result:
-                    result['draft_count'][run] += 1
-                if 'total_amount' in result:
-                    result['total_amount'][run] += draft.untaxed_amount
+                counts[run][0] += count
+                counts[run][2] += Decimal(str(total or 0))
+            # Draft invoices keep no cached amount: the sum of their lines'
+            # amounts, rounded to the cent each.
+            cursor.execute(*invoice.join(line, type_='LEFT',
+                    condition=line.invoice == invoice.id
+                    ).select(
+                    invoice.spsti_billing_run,
+                    Count(invoice.id, distinct=True),
+                    Sum(Coalesce(Round(Cast(line.quantity, 'NUMERIC')
+                                * line.unit_price, 2), 0)),
+                    where=where & (invoice.state == 'draft'),
+                    group_by=[invoice.spsti_billing_run]))
+            for run, count, total in cursor:
+                counts[run][0] += count
+                counts[run][1] += count
+                counts[run][2] += round_cents(Decimal(str(total or 0)))
+        result = {}
+        for index, name in enumerate(
+                ['invoice_count', 'draft_count', 'total_amount']):
+            if name in names:
+                result[name] = {r: c[index] for r, c in counts.items()}
         return result
 
     @classmethod
     def validate_fields(cls, runs, field_names):
         super().validate_fields(runs, field_names)
         for run in runs:
-            if run.kind != 'annual':
+            if run.kind != 'call':
                 continue
             others = cls.search([
                     ('id', '!=', run.id),
                     ('company', '=', run.company.id),
                     ('year', '=', run.year),
-                    ('kind', '=', 'annual'),
+                    ('kind', '=', 'call'),
+                    ('period', '=', run.period),
                     ], limit=1)
             if others:
                 raise BillingRunError(gettext(
-                        'spsti_facturation.msg_billing_run_annual_unique',
+                        'spsti_facturation.msg_billing_run_call_unique',
                         run=run.rec_name))
 
     @classmethod
@@ -283,6 +364,48 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                 batch.complete()
 
     @classmethod
+    def create_calls(cls, date=None):
+        """Scheduled task: create and start the call of the month, when
+        the billing configuration asks for it, for the companies with an
+        approved scale of the year, if an instalment of the frequencies
+        in use starts that month; never twice for a month."""
+        pool = Pool()
+        Configuration = pool.get('spsti.billing.configuration')
+        MemberBilling = pool.get('spsti.member.billing')
+        Company = pool.get('company.company')
+        Scale = pool.get('spsti.contribution.scale')
+        Date = pool.get('ir.date')
+        configuration = Configuration(1)
+        if not configuration.automatic_calls:
+            return []
+        date = date or Date.today()
+        terms = MemberBilling.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*terms.select(
+                terms.frequency, group_by=[terms.frequency]))
+        frequencies = {configuration.billing_frequency} | {f for f, in cursor}
+        # An instalment of n a year starts every 12 / n months.
+        if not any((date.month - 1) % (12 // INSTALMENTS[f]) == 0
+                for f in frequencies):
+            return []
+        period = f'{date.month:02d}'
+        runs = []
+        for company in Company.search([]):
+            scale = Scale.get_approved(date.year, company.id)
+            if not scale or cls.search([
+                        ('company', '=', company.id),
+                        ('year', '=', date.year),
+                        ('kind', '=', 'call'),
+                        ('period', '=', period),
+                        ], limit=1):
+                continue
+            runs.append(cls(company=company, year=date.year, kind='call',
+                    period=period, invoice_date=date, scale=scale))
+        cls.save(runs)
+        cls.start(runs)
+        return runs
+
+    @classmethod
     def process(cls, runs, commit=False, limit=None):
         """Bill the members each run has not invoiced yet, chunk by chunk;
         commit after each chunk when asked (a stop loses one chunk at
@@ -299,7 +422,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
             else:
                 rest = []
             # Members with the same lines have the same taxes.
-            tax_memo = {}
+            tax_memo = DraftTaxMemo()
             with transaction.set_context(company=run.company.id), \
                     Batch.run(run.rec_name, run, len(todo)) as batch:
                 for chunk in map(list, grouped_slice(todo, cls.chunk_size)):
@@ -311,8 +434,6 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                 if not rest:
                     cls.finish([run])
                     batch.complete()
-                    if commit:
-                        transaction.commit()
 
     @classmethod
     @Workflow.transition('done')
@@ -322,14 +443,49 @@ class BillingRun(Workflow, ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     def post_invoices(cls, runs):
-        "Post the draft invoices of the runs, chunk by chunk."
+        "Queue the posting of the draft invoices of the runs."
+        cls.__queue__.post_drafts(runs, commit=True)
+
+    @classmethod
+    def post_drafts(cls, runs, commit=False):
+        """Number and post the draft invoices of the runs, chunk by chunk,
+        committing each when asked (a stop loses one chunk at most)."""
         Invoice = Pool().get('account.invoice')
+        transaction = Transaction()
         drafts = Invoice.search([
                 ('spsti_billing_run', 'in', [r.id for r in runs]),
                 ('state', '=', 'draft'),
                 ], order=[('id', 'ASC')])
         for chunk in grouped_slice(drafts, cls.chunk_size):
             Invoice.post(list(chunk))
+            if commit:
+                transaction.commit()
+
+    @classmethod
+    @ModelView.button
+    def send_invoices(cls, runs):
+        "Queue the emailing of the e-invoices of the runs."
+        cls.__queue__.deliver_invoices(runs, commit=True)
+
+    @classmethod
+    def deliver_invoices(cls, runs, commit=False):
+        """Email the Factur-X e-invoices of the posted invoices of the runs
+        not sent yet, by small chunks committed as they go (emails leave
+        on commit), so that a stop never sends one twice."""
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        transaction = Transaction()
+        invoices = Invoice.search([
+                ('spsti_billing_run', 'in', [r.id for r in runs]),
+                ('state', 'in', ['posted', 'paid']),
+                ('spsti_sent_at', '=', None),
+                ], order=[('id', 'ASC')])
+        sent = []
+        for chunk in grouped_slice(invoices, cls.send_chunk_size):
+            sent += Invoice.spsti_send(list(chunk))
+            if commit:
+                transaction.commit()
+        return sent
 
     @classmethod
     @ModelView.button
@@ -374,41 +530,68 @@ class BillingRun(Workflow, ModelSQL, ModelView):
         """Create the invoices of the members, set-wise; returns their
         ids."""
         pool = Pool()
-        Member = pool.get('spsti.member')
         Invoice = pool.get('account.invoice')
-        due = self.compute_due(member_ids)
-        if self.kind == 'regularisation':
-            due = self.subtract_billed(due)
-        due = {m: [l for l in lines if l.quantity]
-            for m, lines in due.items()}
-        # Values, not instances: long lists of instances are slow.
-        members = [m for m in Member.read(
-                member_ids, ['party', 'membership_date'])
-            if due.get(m['id'])]
+        MemberBilling = pool.get('spsti.member.billing')
+        dues = Dues(self)
+        members = self.read_members(member_ids)
+        counts = self.count_workers(member_ids)
+        billed = self.billed(member_ids)
+        terms = MemberBilling.of_members(member_ids)
+        lines, descriptions = {}, {}
+        for member_id in member_ids:
+            frequency, _ = terms[member_id]
+            joined = members[member_id][1]
+            member_lines = dues.lines(
+                dues.yearly(counts.get(member_id, ()), joined),
+                billed.get(member_id), INSTALMENTS[frequency], joined)
+            for line in member_lines:
+                key = line.pop('description')
+                if key not in descriptions:
+                    descriptions[key] = self._line_description(*key)
+                line['description'] = descriptions[key]
+            if member_lines:
+                lines[member_id] = member_lines
+        if not lines:
+            return []
         headers = Invoice.spsti_customer_invoice_values(
-            self.company, [m['party'] for m in members],
+            self.company, list({members[m][0] for m in lines}),
             invoice_date=self.invoice_date,
             description=gettext(
                 'spsti_facturation.msg_invoice_description_' + self.kind,
-                year=self.year),
-            spsti_billing_run=self)
-        lines = self.invoice_line_templates(
-            {l.heading for d in due.values() for l in d})
+                year=self.year,
+                period=dict(self.fields_get(['period'])['period'][
+                        'selection'])[self.period]),
+            spsti_billing_run=self.id)
+        templates = self.invoice_line_templates(
+            {l['contribution_heading'] for v in lines.values() for l in v})
         invoices = []
-        for member in members:
-            prorata = self.prorata(member['membership_date'])
-            invoices.append(dict(headers[member['party']],
-                    spsti_member=member['id'],
-                    lines=[dict(lines[l.heading],
-                            quantity=float(l.quantity),
-                            unit_price=l.unit_price,
-                            description=self._line_description(l, prorata),
-                            contribution_year=self.year,
-                            contribution_heading=l.heading,
-                            contribution_category=l.category,
-                            contribution_share=l.share)
-                        for l in due[member['id']]]))
+        for member_id, member_lines in lines.items():
+            header = dict(headers[members[member_id][0]],
+                spsti_member=member_id)
+            _, address = terms[member_id]
+            if address:
+                header['invoice_address'] = address
+            header['lines'] = [
+                {**templates[l['contribution_heading']], **l}
+                for l in member_lines]
+            invoices.append(header)
         return Invoice.spsti_create_drafts(invoices, tax_memo=tax_memo)
+
+    def read_members(self, member_ids):
+        "{member id: (party id, membership date)}"
+        Member = Pool().get('spsti.member')
+        member = Member.__table__()
+        cursor = Transaction().connection.cursor()
+        result = {}
+        for sub in grouped_slice(member_ids, MAX_QUERY_PARAMS):
+            cursor.execute(*member.select(
+                    member.id, member.party, member.membership_date,
+                    where=SQL_OPERATORS['in'](member.id, list(sub))))
+            for member_id, party, date in cursor:
+                if isinstance(date, str):
+                    date = dt.date.fromisoformat(date)
+                result[member_id] = (party, date)
+        return result
 
     def invoice_line_templates(self, headings):
         """{heading: values of an invoice line of its product}: the
@@ -435,32 +618,21 @@ class BillingRun(Workflow, ModelSQL, ModelView):
             templates[heading] = values
         return templates
 
-    def prorata(self, membership_date):
-        """Share of the year billed to a member joining during it: the
-        months left, the month of joining included."""
-        if membership_date and membership_date.year == self.year:
-            return Decimal(13 - membership_date.month) / 12
-        return Decimal(1)
-
-    def compute_due(self, member_ids):
-        """{member id: [DueLine]} of what the members owe for the year by
-        the current validated declarations and the scale."""
+    def count_workers(self, member_ids):
+        """{member id: [(category, share, workers)]}: the workers the
+        current validated declarations of the year include, by follow-up
+        category and by number of employers sharing them."""
         pool = Pool()
         Declaration = pool.get('spsti.declaration')
         Line = pool.get('spsti.declaration.line')
         MultiEmployer = pool.get('spsti.multi_employer')
-        Member = pool.get('spsti.member')
         declaration = Declaration.__table__()
         line = Line.__table__()
         multi = MultiEmployer.__table__()
-        member = Member.__table__()
         cursor = Transaction().connection.cursor()
-        scale = self.scale
         share = Coalesce(multi.member_count, 1)
         counts = defaultdict(list)
-        joined = {}
         for sub in grouped_slice(member_ids, MAX_QUERY_PARAMS):
-            sub = list(sub)
             query = line.join(declaration,
                 condition=line.declaration == declaration.id
                 ).join(multi, type_='LEFT',
@@ -470,7 +642,7 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                 & (multi.category == line.category)
                 ).select(declaration.member, line.category, share,
                     Count(line.employee, distinct=True),
-                    where=declaration.member.in_(sub)
+                    where=SQL_OPERATORS['in'](declaration.member, list(sub))
                     & (declaration.year == self.year)
                     & (declaration.state == 'validated')
                     & (line.included == True),  # noqa: E712
@@ -481,116 +653,223 @@ class BillingRun(Workflow, ModelSQL, ModelView):
             cursor.execute(*query)
             for member_id, category, n, count in cursor:
                 counts[member_id].append((category, n, count))
-            cursor.execute(*member.select(member.id, member.membership_date,
-                    where=member.id.in_(sub)))
-            for member_id, date in cursor:
-                if isinstance(date, str):
-                    date = dt.date.fromisoformat(date)
-                joined[member_id] = date
-        due = {}
-        for member_id in member_ids:
-            joined_date = joined.get(member_id)
-            prorata = self.prorata(joined_date)
-            lines = []
-            for category, n, count in sorted(counts[member_id],
-                    key=lambda c: (c[0] or 0, c[1])):
-                unit_price = round_cents(
-                    scale.amount_for(category) / n * prorata)
-                lines.append(DueLine(
-                        'contribution', category, n, count, unit_price))
-            contributions = sum((l.amount for l in lines), Decimal(0))
-            if scale.minimum_amount:
-                minimum = round_cents(scale.minimum_amount * prorata)
-                if contributions < minimum:
-                    lines.append(DueLine('minimum', None, None, 1,
-                            minimum - contributions))
-            if scale.membership_fee and (
-                    scale.membership_fee_kind == 'yearly'
-                    or (joined_date and joined_date.year == self.year)):
-                lines.append(DueLine('membership_fee', None, None, 1,
-                        scale.membership_fee))
-            due[member_id] = lines
-        return due
+        return counts
 
-    def subtract_billed(self, due):
-        """What remains due once the invoices and credit notes of the year
-        are deducted: worker counts for contributions, amounts for the
-        fee and the minimum."""
+    def billed(self, member_ids):
+        """{member id: Billed} of what the invoices and credit notes of
+        the year carry for the members."""
         pool = Pool()
         Invoice = pool.get('account.invoice')
         InvoiceLine = pool.get('account.invoice.line')
         invoice = Invoice.__table__()
         line = InvoiceLine.__table__()
         cursor = Transaction().connection.cursor()
-        billed = defaultdict(lambda: [Decimal(0), Decimal(0)])
-        for sub in grouped_slice(list(due), MAX_QUERY_PARAMS):
-            cursor.execute(*line.join(invoice,
+        result = {}
+        for sub in grouped_slice(member_ids, MAX_QUERY_PARAMS):
+            cursor.execute(*invoice.join(line,
                     condition=line.invoice == invoice.id
                     ).select(invoice.spsti_member,
                     line.contribution_heading, line.contribution_category,
-                    line.contribution_share,
-                    Sum(line.quantity), Sum(line.quantity * line.unit_price),
-                    where=invoice.spsti_member.in_(list(sub))
+                    line.contribution_share, line.contribution_instalment,
+                    line.contribution_instalments,
+                    line.quantity, line.unit_price,
+                    where=SQL_OPERATORS['in'](invoice.spsti_member, list(sub))
                     & (invoice.state != 'cancelled')
-                    & (line.contribution_year == self.year),
-                    group_by=[invoice.spsti_member,
-                        line.contribution_heading, line.contribution_category,
-                        line.contribution_share]))
-            for member_id, heading, category, share, qty, amount in cursor:
-                key = (heading, category, share)
-                billed[member_id, key][0] += Decimal(str(qty or 0))
-                billed[member_id, key][1] += Decimal(str(amount or 0))
-        result = {}
-        for member_id, lines in due.items():
-            keys = {l.key for l in lines}
-            differences = []
-            for line in lines:
-                quantity, amount = billed.get(
-                    (member_id, line.key), (Decimal(0), Decimal(0)))
-                if line.heading == 'contribution':
-                    differences.append(DueLine(*line.key,
-                            int(line.quantity - quantity), line.unit_price))
-                else:
-                    differences.append(self._amount_difference(
-                            line.key, line.amount - round_cents(amount)))
-            # Headings billed before and no longer due are credited.
-            for (billed_member, key), (quantity, amount) in billed.items():
-                if billed_member != member_id or key in keys:
-                    continue
-                if key[0] == 'contribution' and quantity:
-                    differences.append(DueLine(*key, -int(quantity),
-                            round_cents(amount / quantity)))
-                elif key[0] != 'contribution':
-                    differences.append(self._amount_difference(
-                            key, -round_cents(amount)))
-            result[member_id] = differences
+                    & (line.contribution_year == self.year)))
+            for (member_id, heading, category, share, instalment,
+                    instalments, quantity, unit_price) in cursor:
+                if member_id not in result:
+                    result[member_id] = Billed()
+                result[member_id].add((heading, category, share),
+                    instalment, instalments, quantity, unit_price)
         return result
 
-    @staticmethod
-    def _amount_difference(key, amount):
-        return DueLine(*key, (amount > 0) - (amount < 0), abs(amount))
-
-    def _line_description(self, due, prorata):
+    def _line_description(self, heading, category, share, prorata,
+            instalments, span, regularise):
         Category = Pool().get('spsti.follow_up.category')
-        if due.heading == 'contribution':
-            if due.category:
+        if heading == 'contribution':
+            if category:
                 text = gettext('spsti_facturation.msg_heading_contribution',
-                    category=Category(due.category).code, year=self.year)
+                    category=Category(category).code, year=self.year)
             else:
                 text = gettext(
                     'spsti_facturation.msg_heading_contribution_no_category',
                     year=self.year)
-            if due.share and due.share > 1:
+            if share and share > 1:
                 text += gettext('spsti_facturation.msg_heading_shared',
-                    share=due.share)
+                    share=share)
         else:
             text = gettext(
-                'spsti_facturation.msg_heading_' + due.heading,
-                year=self.year)
-        if prorata != 1 and due.heading != 'membership_fee':
+                'spsti_facturation.msg_heading_' + heading, year=self.year)
+        if prorata != 1 and heading != 'membership_fee':
             text += gettext('spsti_facturation.msg_heading_prorata',
                 months=int(prorata * 12))
-        if self.kind == 'regularisation':
+        if instalments > 1 and heading != 'membership_fee':
+            first, last = span
+            if first == last:
+                text += gettext('spsti_facturation.msg_heading_instalment',
+                    instalment=last, instalments=instalments)
+            else:
+                text += gettext('spsti_facturation.msg_heading_instalments',
+                    first=first, last=last, instalments=instalments)
+        if regularise:
             text = gettext('spsti_facturation.msg_heading_regularisation',
                 heading=text)
         return text
+
+
+class Dues:
+    """The arithmetic of a run on plain values read once: what a member
+    owes for the year (pro rata, shares, minimum, membership fee) and
+    what the run bills of it (instalments, regularisation)."""
+    __slots__ = ('year', 'kind', 'month', 'amount_per_worker',
+        'category_amounts', 'minimum_amount', 'membership_fee',
+        'membership_fee_kind')
+
+    def __init__(self, run):
+        scale = run.scale
+        self.year = run.year
+        self.kind = run.kind
+        self.month = run.month
+        self.amount_per_worker = scale.amount_per_worker
+        self.category_amounts = {
+            c.category.id: c.amount for c in scale.category_amounts}
+        self.minimum_amount = scale.minimum_amount
+        self.membership_fee = scale.membership_fee
+        self.membership_fee_kind = scale.membership_fee_kind
+
+    def prorata(self, joined):
+        """Share of the year billed to a member joining during it: the
+        months left, the month of joining included."""
+        if joined and joined.year == self.year:
+            return Decimal(13 - joined.month) / 12
+        return Decimal(1)
+
+    def unit_price(self, category, share, prorata):
+        "The yearly contribution of a worker of category."
+        amount = self.category_amounts.get(category, self.amount_per_worker)
+        return round_cents(amount / (share or 1) * prorata)
+
+    def yearly(self, counts, joined):
+        """[DueLine] of what a member owes for the whole year for counts,
+        [(category, share, workers)]."""
+        prorata = self.prorata(joined)
+        lines = [DueLine('contribution', category, share, workers,
+                self.unit_price(category, share, prorata))
+            for category, share, workers in sorted(counts,
+                key=lambda c: (c[0] or 0, c[1]))]
+        contributions = sum((l.amount for l in lines), Decimal(0))
+        if self.minimum_amount:
+            minimum = round_cents(self.minimum_amount * prorata)
+            if contributions < minimum:
+                lines.append(DueLine('minimum', None, None, 1,
+                        minimum - contributions))
+        if self.membership_fee and (
+                self.membership_fee_kind == 'yearly'
+                or (joined and joined.year == self.year)):
+            lines.append(DueLine('membership_fee', None, None, 1,
+                    self.membership_fee))
+        return lines
+
+    def lines(self, due, billed, instalments, joined):
+        """The values of the invoice lines of a member: what is due by the
+        run's period less what is billed, heading by heading, or [] when
+        the run has nothing to bill the member. Their 'description' is the
+        key of _line_description.
+
+        The instalments called (from the last one billed to the one of
+        the period) are lines of their own; the correction of the
+        instalments billed before, when the declarations changed since,
+        is a regularisation line: the change of workers at the amount
+        per worker billed so far, or the difference of amounts when the
+        scale changed."""
+        billed = billed or Billed()
+        # The frequency of the year's first call holds for the year.
+        instalments = billed.instalments or instalments
+        progress = billed.progress
+        reached = instalment_of(self.month, instalments)
+        if self.kind == 'call' and reached <= progress:
+            return []
+        target = max(reached, progress)
+        first = 1
+        if joined and joined.year == self.year:
+            first = instalment_of(joined.month, instalments)
+        prorata = self.prorata(joined)
+        due = list(due)
+        keys = {l.key for l in due}
+        # Headings billed before and no longer due are credited.
+        for key in billed.amounts:
+            if key not in keys:
+                heading, category, share = key
+                unit_price = (self.unit_price(category, share, prorata)
+                    if heading == 'contribution' else Decimal(0))
+                due.append(DueLine(*key, 0, unit_price))
+        lines = []
+
+        def add(line, quantity, unit_price, regularise):
+            if not quantity or not unit_price:
+                return
+            if unit_price < 0:
+                quantity, unit_price = -quantity, -unit_price
+            span = (1, progress) if regularise else (progress + 1, target)
+            lines.append({
+                    'quantity': float(quantity),
+                    'unit_price': unit_price,
+                    'description': (line.heading, line.category,
+                        line.share, prorata, instalments, span, regularise),
+                    'contribution_year': self.year,
+                    'contribution_heading': line.heading,
+                    'contribution_category': line.category,
+                    'contribution_share': line.share,
+                    'contribution_instalment': target,
+                    'contribution_instalments': instalments,
+                    })
+
+        for line in due:
+            amount = billed.amounts.get(line.key, Decimal(0))
+            if line.heading == 'contribution':
+                before = cumulative(
+                    line.unit_price, progress, instalments, first)
+                after = cumulative(
+                    line.unit_price, target, instalments, first)
+                gap = line.quantity * before - amount
+                if gap and before and not (amount / before) % 1:
+                    add(line, line.quantity - int(amount / before), before,
+                        True)
+                elif gap:
+                    add(line, (gap > 0) - (gap < 0), abs(gap), True)
+                add(line, line.quantity, after - before, False)
+            else:
+                # The minimum is called by instalments, the fee at once.
+                if line.heading == 'minimum':
+                    before = cumulative(
+                        line.amount, progress, instalments, first)
+                    after = cumulative(
+                        line.amount, target, instalments, first)
+                else:
+                    before = line.amount if progress else Decimal(0)
+                    after = line.amount
+                for difference, regularise in [
+                        (before - amount, True), (after - before, False)]:
+                    add(line, (difference > 0) - (difference < 0),
+                        abs(difference), regularise)
+        return lines
+
+
+class Billed:
+    """What the invoices of a year carry for a member: the amount per
+    heading, and the instalments billed."""
+    __slots__ = ('amounts', 'progress', 'instalments')
+
+    def __init__(self):
+        self.amounts = defaultdict(Decimal)
+        self.progress = 0
+        self.instalments = None
+
+    def add(self, key, instalment, instalments, quantity, unit_price):
+        # The amount of an invoice line, as account_invoice computes it.
+        self.amounts[key] += round_cents(
+            Decimal(str(quantity or 0)) * Decimal(str(unit_price or 0)))
+        if instalment and instalment >= self.progress:
+            self.progress = instalment
+            self.instalments = instalments

@@ -3,6 +3,8 @@ from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Id
 
+from .member_billing import DELIVERIES, FREQUENCIES
+
 _service = [('type', '=', 'service')]
 
 
@@ -26,6 +28,19 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         domain=[('process_method', '=', 'sepa')],
         help="SEPA journal of the contributions collected by direct debit "
         "(prélèvement) from members who signed a mandate.")
+    billing_frequency = fields.Selection(
+        FREQUENCIES, "Call Frequency", required=True,
+        help="Of the members without billing terms of their own.")
+    automatic_calls = fields.Boolean(
+        "Automatic Calls",
+        help="A scheduled task creates and starts the call of each month "
+        "in which an instalment of the members starts (January for the "
+        "members called yearly), from the approved scale of the year.")
+    invoice_delivery = fields.Selection(
+        DELIVERIES, "Invoice Delivery", required=True,
+        help="Of the members without billing terms of their own; an "
+        "e-invoice goes to the company's email for invoices, else to its "
+        "first email.")
     quote_sequence = fields.Many2One(
         'ir.sequence', "Quote Sequence", required=True,
         domain=[('sequence_type', '=', Id(
@@ -47,6 +62,14 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     @classmethod
     def default_minimum_product(cls):
         return cls._default_record('product_minimum')
+
+    @classmethod
+    def default_billing_frequency(cls):
+        return 'yearly'
+
+    @classmethod
+    def default_invoice_delivery(cls):
+        return 'email'
 
     @classmethod
     def default_quote_sequence(cls):

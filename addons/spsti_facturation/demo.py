@@ -183,18 +183,20 @@ class Demo(metaclass=PoolMeta):
         declarations = Declaration.open_year(year)
         with Transaction().set_context(_skip_warnings=True):
             Declaration.validate_declaration(declarations)
+        cls.generate_sepa(ctx)
+        cls.generate_billing_terms(ctx)
         run, = Run.create([{
                     'company': ctx.company.id,
                     'year': year,
-                    'kind': 'annual',
+                    'kind': 'call',
+                    'period': '01',
                     'invoice_date': dt.date(year, 2, 1),
                     'scale': scale.id,
                     }])
         Run.prepare([run])
         Run.write([run], {'state': 'processing'})
         Run.process([run])
-        Run.post_invoices([run])
-        cls.generate_sepa(ctx)
+        Run.post_drafts([run])
         Run.create_direct_debits([run])
         cls.generate_services(ctx)
         cls.generate_dunning(ctx)
@@ -260,6 +262,36 @@ class Demo(metaclass=PoolMeta):
         config.save()
 
     @classmethod
+    def generate_billing_terms(cls, ctx):
+        """Billing terms for the members with a validated mandate (direct
+        debit; one in five called quarterly) and for a few others
+        (half-yearly calls, invoices on paper)."""
+        pool = Pool()
+        Mandate = pool.get('account.payment.sepa.mandate')
+        Member = pool.get('spsti.member')
+        MemberBilling = pool.get('spsti.member.billing')
+        mandates = {m.party: m for m in Mandate.search([
+                    ('state', '=', 'validated'),
+                    ('company', '=', ctx.company.id),
+                    ])}
+        terms = []
+        for member in Member.search([('state', '=', 'member')],
+                order=[('id', 'ASC')]):
+            email = member.party.contact_mechanism_get('email')
+            mandate = mandates.get(member.party)
+            if mandate:
+                terms.append(MemberBilling(member=member,
+                        payment_method='direct_debit', sepa_mandate=mandate,
+                        frequency=('quarterly' if ctx.rng.random() < 0.2
+                            else 'yearly'),
+                        delivery='email' if email else 'paper'))
+            elif ctx.rng.random() < 0.3:
+                terms.append(MemberBilling(member=member,
+                        payment_method='transfer', frequency='half_yearly',
+                        delivery='paper'))
+        MemberBilling.save(terms)
+
+    @classmethod
     def generate_services(cls, ctx):
         pool = Pool()
         Template = pool.get('product.template')
@@ -300,6 +332,7 @@ class Demo(metaclass=PoolMeta):
                                     'sequence': 1,
                                     'overdue': dt.timedelta(days=15),
                                     'send_email': True,
+                                    'email_contact_mechanism': 'invoice',
                                     }, {
                                     'sequence': 2,
                                     'overdue': dt.timedelta(days=45),

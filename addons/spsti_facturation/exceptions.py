@@ -14,6 +14,10 @@ class BillingRunError(UserError):
     "A billing run cannot be processed."
 
 
+class MemberBillingValidationError(ValidationError):
+    "The billing terms of a member are inconsistent."
+
+
 class QuoteError(UserError):
     "A quote cannot change state."
 

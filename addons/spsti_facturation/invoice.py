@@ -1,17 +1,20 @@
 """Factures de cotisation: the billing-run links of stock invoices, the
 headings of their lines, and the Factur-X e-invoice."""
+import datetime as dt
 import types
+from collections import defaultdict
 
 import facturx
 from lxml import etree
-from sql import Column, Literal, Null, Values
-from sql.functions import CurrentTimestamp
+from sql import Cast, Literal, Null, Select
+from sql.functions import CurrentTimestamp, Function
 from sql.operators import Equal
 
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Exclude, Index, fields
-from trytond.modules.account.tax import TaxableMixin
+from trytond.model.fields import SQL_OPERATORS
+from trytond.modules.account.tax import TaxableMixin, _TaxableLine
 from trytond.pool import Pool, PoolMeta
 from trytond.report import Report
 from trytond.tools import grouped_slice
@@ -28,6 +31,7 @@ HEADINGS = [
 CII_RAM = ('urn:un:unece:uncefact:data:standard:'
     'ReusableAggregateBusinessInformationEntity:100')
 CII_RSM = 'urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100'
+CII_UDT = 'urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100'
 # Factur-X profile EN 16931 (the European semantic standard).
 FACTURX_GUIDELINE = 'urn:cen.eu:en16931:2017'
 
@@ -39,6 +43,9 @@ class Invoice(metaclass=PoolMeta):
         ondelete='RESTRICT')
     spsti_member = fields.Many2One(
         'spsti.member', "Member", readonly=True, ondelete='RESTRICT')
+    spsti_sent_at = fields.DateTime(
+        "E-invoice Sent at", readonly=True,
+        help="When the Factur-X e-invoice was emailed to the member.")
 
     @classmethod
     def __setup__(cls):
@@ -59,6 +66,7 @@ class Invoice(metaclass=PoolMeta):
                     & (t.spsti_member != Null)
                     & (t.state != 'cancelled')),
                 'spsti_facturation.msg_invoice_billing_run_member_unique'))
+        cls._check_modify_exclude.add('spsti_sent_at')
 
     @classmethod
     def spsti_customer_invoice(cls, company, party, **values):
@@ -91,25 +99,28 @@ class Invoice(metaclass=PoolMeta):
         Address = pool.get('party.address')
         PartyAccount = pool.get('party.party.account')
         PartyPaymentTerm = pool.get('party.party.payment_term')
-        own, addresses = set(), {}
-        # Read as values: instances of long lists cost more than the
-        # queries.
+        cursor = Transaction().connection.cursor()
+        account = PartyAccount.__table__()
+        term = PartyPaymentTerm.__table__()
+        address = Address.__table__()
+        in_ = SQL_OPERATORS['in']
+        own, addresses = set(), defaultdict(list)
+        # Plain queries: instances or search_read of long lists cost more.
         for sub in grouped_slice(party_ids, MAX_QUERY_PARAMS):
             sub = list(sub)
-            for Model, field in [
-                    (PartyAccount, 'account_receivable'),
-                    (PartyPaymentTerm, 'customer_payment_term')]:
-                own.update(r['party'] for r in Model.search_read([
-                            ('party', 'in', sub),
-                            (field, '!=', None),
-                            ], fields_names=['party']))
-            # party.address_get(type='invoice'): the first invoice address
-            # in the order of the addresses, else the first address.
-            for address in Address.search_read([('party', 'in', sub)],
-                    fields_names=['party', 'invoice']):
-                first, invoice = addresses.get(address['party'], (None, None))
-                addresses[address['party']] = (first or address['id'],
-                    invoice or (address['id'] if address['invoice'] else None))
+            for table, column in [
+                    (account, account.account_receivable),
+                    (term, term.customer_payment_term)]:
+                cursor.execute(*table.select(table.party,
+                        where=in_(table.party, sub) & (column != Null)))
+                own.update(p for p, in cursor)
+            cursor.execute(*address.select(address.party, address.sequence,
+                    address.id, address.invoice,
+                    where=in_(address.party, sub)
+                    & (address.active == True)))  # noqa: E712
+            for party, sequence, id_, invoice in cursor:
+                addresses[party].append(
+                    (sequence is not None, sequence or 0, id_, invoice))
         result, shared = {}, None
         for party_id in party_ids:
             if party_id in own or shared is None:
@@ -119,9 +130,14 @@ class Invoice(metaclass=PoolMeta):
                 if party_id not in own:
                     shared = result[party_id]
             else:
-                first, invoice = addresses.get(party_id, (None, None))
+                # party.address_get(type='invoice'): the first invoice
+                # address in the order of the addresses (sequence, nulls
+                # first, then id), else the first address.
+                ordered = sorted(addresses.get(party_id, []))
+                invoice = next((a[2] for a in ordered if a[3]),
+                    ordered[0][2] if ordered else None)
                 result[party_id] = dict(shared,
-                    party=party_id, invoice_address=invoice or first)
+                    party=party_id, invoice_address=invoice)
         return result
 
     @classmethod
@@ -130,45 +146,38 @@ class Invoice(metaclass=PoolMeta):
         (values with 'taxes' as ids) and their computed taxes, set-wise:
         one INSERT per table for the lot. For the invoices a billing run
         builds from its own checked data: what create() validates holds by
-        construction, and posting checks the taxes again. tax_memo keeps
-        the taxes computed for a set of lines between calls. Returns the
-        ids.
+        construction, and posting checks the taxes again. tax_memo (a
+        DraftTaxMemo) keeps the taxes computed for a set of lines between
+        calls. Returns the ids.
         """
         pool = Pool()
         Line = pool.get('account.invoice.line')
         LineTax = pool.get('account.invoice.line-account.tax')
         InvoiceTax = pool.get('account.invoice.tax')
-        Company = pool.get('company.company')
-        Tax = pool.get('account.tax')
         Date = pool.get('ir.date')
         today = Date.today()
+        tax_memo = tax_memo if tax_memo is not None else DraftTaxMemo()
         invoice_ids = _insert(cls,
             [{k: v for k, v in i.items() if k != 'lines'} for i in vlist])
-        lines, line_taxes, invoice_taxes = [], [], []
-        tax_memo = tax_memo if tax_memo is not None else {}
+        lines, taxes, invoice_taxes = [], [], []
         for invoice_id, values in zip(invoice_ids, vlist):
-            lines.extend(dict({k: v for k, v in l.items() if k != 'taxes'},
-                    invoice=invoice_id) for l in values['lines'])
+            for line in values['lines']:
+                line = line.copy()
+                taxes.append(line.pop('taxes', ()))
+                line['invoice'] = invoice_id
+                lines.append(line)
             # Invoice.tax_date
             tax_date = (values.get('accounting_date')
                 or values.get('invoice_date') or today)
-            # Many invoices have the same lines: compute their taxes once.
-            key = (values['company'], tax_date,
-                tuple((tuple(l['taxes']), l['unit_price'], l['quantity'])
-                    for l in values['lines'] if l.get('type') == 'line'))
-            if key not in tax_memo:
-                tax_memo[key] = _DraftTaxes(Company(values['company']),
-                    tax_date,
-                    [(Tax.browse(t), p, q, None) for t, p, q in key[2]]
-                    ).invoice_taxes()
-            invoice_taxes.extend(
-                dict(t, invoice=invoice_id) for t in tax_memo[key])
+            invoice_taxes.extend(dict(t, invoice=invoice_id)
+                for t in tax_memo.invoice_taxes(values['company'], tax_date,
+                    tuple((tuple(l['taxes']), l['unit_price'], l['quantity'])
+                        for l in values['lines']
+                        if l.get('type') == 'line')))
         line_ids = _insert(Line, lines)
-        for line_id, line in zip(line_ids,
-                (l for i in vlist for l in i['lines'])):
-            line_taxes.extend(
-                {'line': line_id, 'tax': t} for t in line.get('taxes', []))
-        _insert(LineTax, line_taxes)
+        _insert(LineTax, [{'line': line_id, 'tax': tax}
+                for line_id, line_taxes in zip(line_ids, taxes)
+                for tax in line_taxes])
         _insert(InvoiceTax, invoice_taxes)
         return invoice_ids
 
@@ -176,6 +185,7 @@ class Invoice(metaclass=PoolMeta):
     def copy(cls, invoices, default=None):
         default = default.copy() if default is not None else {}
         default.setdefault('spsti_billing_run')
+        default.setdefault('spsti_sent_at')
         return super().copy(invoices, default=default)
 
     @classmethod
@@ -222,9 +232,10 @@ class Invoice(metaclass=PoolMeta):
                     invoice=self.rec_name))
         root = etree.fromstring(EInvoice(self).render('16B-CII'))
         self._restrict_to_en16931(root)
+        self._add_direct_debit(root)
         context = root.find(f'{{{CII_RSM}}}ExchangedDocumentContext')
-        guideline = etree.SubElement(
-            context, f'{{{CII_RAM}}}GuidelineSpecifiedDocumentContextParameter')
+        guideline = etree.SubElement(context,
+            f'{{{CII_RAM}}}GuidelineSpecifiedDocumentContextParameter')
         etree.SubElement(guideline, f'{{{CII_RAM}}}ID').text = (
             FACTURX_GUIDELINE)
         xml = etree.tostring(
@@ -238,13 +249,34 @@ class Invoice(metaclass=PoolMeta):
                 ) from exception
         return xml
 
+    def _add_direct_debit(self, root):
+        """The creditor identifier (BT-90) and the mandate reference
+        (BT-89) EN 16931 asks of an invoice paid by SEPA direct debit,
+        which the CII template leaves out."""
+        Reception = Pool().get('party.party.reception_direct_debit')
+        mandates = [m.instrument.sepa_mandate for m in self.payment_means
+            if isinstance(m.instrument, Reception)
+            and m.instrument.sepa_mandate]
+        creditor = self.company.party.sepa_creditor_identifier_used
+        if not mandates or not creditor:
+            return
+        settlement = root.find(
+            f'.//{{{CII_RAM}}}ApplicableHeaderTradeSettlement')
+        element = etree.Element(f'{{{CII_RAM}}}CreditorReferenceID')
+        element.text = creditor
+        settlement.insert(0, element)
+        for terms in settlement.findall(
+                f'{{{CII_RAM}}}SpecifiedTradePaymentTerms'):
+            etree.SubElement(terms, f'{{{CII_RAM}}}DirectDebitMandateID'
+                ).text = mandates[0].identification
 
     @staticmethod
     def _restrict_to_en16931(root):
         """Drop what the full CII 16B template writes but the EN 16931
         subset of Factur-X does not allow: country names, the invoice date
-        repeated in the settlement, partial payment amounts and empty
-        references."""
+        repeated in the settlement, partial payment amounts, the payment
+        reference repeated in the payment means, the debtor's bank and empty
+        references; and put the IBAN and BIC in their namespace."""
         def drop(element):
             element.getparent().remove(element)
         for path in [
@@ -252,22 +284,119 @@ class Invoice(metaclass=PoolMeta):
                 f'.//{{{CII_RAM}}}ApplicableHeaderTradeSettlement'
                 f'/{{{CII_RAM}}}InvoiceDateTime',
                 f'.//{{{CII_RAM}}}PartialPaymentAmount',
+                f'.//{{{CII_RAM}}}SpecifiedTradeSettlementPaymentMeans'
+                f'/{{{CII_RAM}}}ID',
+                f'.//{{{CII_RAM}}}PayerSpecifiedDebtorFinancialInstitution',
                 ]:
             for element in root.findall(path):
                 drop(element)
+        # The template writes the IBAN and BIC of the financial accounts
+        # in the unqualified data type namespace, not where CII puts them,
+        # and the IBAN of a mandate formatted with spaces.
+        for tag in ['IBANID', 'BICID']:
+            for element in root.findall(f'.//{{{CII_UDT}}}{tag}'):
+                element.tag = f'{{{CII_RAM}}}{tag}'
+                element.text = element.text.replace(' ', '')
         for tag in ['SpecifiedLegalOrganization',
                 'BuyerOrderReferencedDocument']:
             for element in root.findall(f'.//{{{CII_RAM}}}{tag}'):
                 if not ''.join(element.itertext()).strip():
                     drop(element)
 
+    @classmethod
+    def spsti_send(cls, invoices):
+        """Email its Factur-X e-invoice to the member of every posted
+        invoice not sent yet whose billing terms (or the configuration)
+        ask for e-invoices, at the company's email for invoices (which the
+        terms set). The others are left to print. Returns the invoices
+        sent."""
+        pool = Pool()
+        Email = pool.get('ir.email')
+        MemberBilling = pool.get('spsti.member.billing')
+        ModelData = pool.get('ir.model.data')
+        report = ModelData.get_id('spsti_facturation', 'report_facturx')
+        invoices = [i for i in invoices
+            if i.state in {'posted', 'paid'} and i.type == 'out'
+            and i.spsti_member and not i.spsti_sent_at]
+        recipients = MemberBilling.recipients(
+            [i.spsti_member for i in invoices])
+        sent = []
+        for invoice in invoices:
+            to = recipients.get(invoice.spsti_member.id)
+            if not to:
+                continue
+            Email.send(to=to,
+                subject=gettext(
+                    'spsti_facturation.msg_invoice_email_subject',
+                    invoice=invoice.number),
+                body=gettext('spsti_facturation.msg_invoice_email_body',
+                    invoice=invoice.number,
+                    member=invoice.spsti_member.rec_name),
+                record=[cls.__name__, invoice.id], reports=[report])
+            sent.append(invoice)
+        cls.write(sent, {'spsti_sent_at': dt.datetime.now()})
+        return sent
+
+
+class DraftTaxMemo:
+    """The taxes of the sets of lines of draft invoices, computed once per
+    set (many invoices have the same lines), with the company and the tax
+    records read once."""
+    __slots__ = ('records', 'taxes', 'roundings', 'computed')
+
+    def __init__(self):
+        self.records = {}
+        self.taxes = {}
+        self.roundings = {}
+        self.computed = {}
+
+    def invoice_taxes(self, company, tax_date, lines):
+        """The values of the invoice taxes of lines, (tax ids, unit price,
+        quantity) each."""
+        key = (company, tax_date, lines)
+        if key not in self.taxes:
+            pool = Pool()
+            Company = pool.get('company.company')
+            Tax = pool.get('account.tax')
+            self.taxes[key] = _DraftTaxes(self,
+                self.record(Company, company), tax_date,
+                [([self.record(Tax, t) for t in tax_ids], unit_price,
+                        quantity, None)
+                    for tax_ids, unit_price, quantity in lines]
+                ).invoice_taxes()
+        return self.taxes[key]
+
+    def record(self, Model, id_):
+        "The instance of Model kept for id_: what it read is kept too."
+        key = (Model.__name__, id_)
+        if key not in self.records:
+            self.records[key] = Model(id_)
+        return self.records[key]
+
+    def compute(self, taxes, unit_price, quantity, date):
+        "Tax.compute of a line, once per distinct line."
+        key = (tuple(taxes), unit_price, quantity, date)
+        if key not in self.computed:
+            Tax = Pool().get('account.tax')
+            self.computed[key] = Tax.compute(
+                taxes, unit_price, quantity, date)
+        return self.computed[key]
+
+    def tax_rounding(self, company):
+        if company.id not in self.roundings:
+            Configuration = Pool().get('account.configuration')
+            self.roundings[company.id] = Configuration(1).get_multivalue(
+                'tax_rounding', company=company.id)
+        return self.roundings[company.id]
+
 
 class _DraftTaxes(TaxableMixin):
     """The tax computation of account (TaxableMixin._get_taxes, as invoices
     use it) on the plain values of a draft invoice."""
-    __slots__ = ('company', 'currency', 'tax_date', 'taxable_lines')
+    __slots__ = ('memo', 'company', 'currency', 'tax_date', 'taxable_lines')
 
-    def __init__(self, company, tax_date, taxable_lines):
+    def __init__(self, memo, company, tax_date, taxable_lines):
+        self.memo = memo
         self.company = company
         self.currency = company.currency
         self.tax_date = tax_date
@@ -275,6 +404,50 @@ class _DraftTaxes(TaxableMixin):
 
     def _get_tax_context(self):
         return {'company': self.company.id}
+
+    def _get_taxes(self):
+        """TaxableMixin._get_taxes of account 8.0, step for step (the same
+        grouping of the lines, computation and rounding), but with the
+        Tax.compute of each distinct line done once, on the tax records
+        the memo keeps: the stock method browses the taxes of every line
+        again, which reads their children from the database for each set
+        of lines."""
+        all_taxes = {}
+        with Transaction().set_context(self._get_tax_context()):
+            tax_rounding = self.memo.tax_rounding(self.company)
+            taxable_lines = defaultdict(list)
+            for params in self.taxable_lines:
+                taxable_line = _TaxableLine(*params)
+                taxable_lines[taxable_line._key].append(taxable_line)
+            for grouped_taxable_lines in taxable_lines.values():
+                taxes = {}
+                for line in grouped_taxable_lines:
+                    l_taxes = self.memo.compute(line.taxes, line.unit_price,
+                        line.quantity, line.tax_date or self.tax_date)
+                    current_taxes = {}
+                    for tax in l_taxes:
+                        taxline = self._compute_tax_line(**tax)
+                        key = taxline._key
+                        # As written in account, to compute the same.
+                        if taxline not in current_taxes:
+                            current_taxes[key] = taxline
+                        else:
+                            current_taxes[key] += taxline
+                    if tax_rounding == 'line':
+                        self._round_taxes(current_taxes)
+                    for key, taxline in current_taxes.items():
+                        if key not in taxes:
+                            taxes[key] = taxline
+                        else:
+                            taxes[key] += taxline
+                if tax_rounding == 'document':
+                    self._round_taxes(taxes)
+                for key, taxline in taxes.items():
+                    if key not in all_taxes:
+                        all_taxes[key] = taxline
+                    else:
+                        all_taxes[key] += taxline
+        return all_taxes
 
     def invoice_taxes(self):
         "The values of the invoice taxes, as Invoice._compute_taxes gives."
@@ -300,6 +473,8 @@ def _insert(Model, vlist):
     database = transaction.database
     cursor = transaction.connection.cursor()
     table = Model.__table__()
+    if not vlist:
+        return []
     # The columns of the stored fields; those without a value or a default
     # stay NULL, as with create().
     names = sorted(n for n, f in Model._fields.items()
@@ -312,48 +487,55 @@ def _insert(Model, vlist):
             defaults[schema] = Model._clean_defaults(Model.default_get(
                     [n for n in names if n not in values],
                     with_rec_name=False))
-        values = {**defaults[schema], **values}
-        rows.append([Model._fields[n].sql_format(values.get(n))
-                for n in names])
-    if not rows:
-        return []
+        rows.append({**defaults[schema], **values})
+    # The values shared by all rows are sent once, the others by column.
+    constant, varying = {}, []
+    for name in names:
+        value = rows[0].get(name)
+        if all(r.get(name) == value for r in rows):
+            if value is not None:
+                constant[name] = Model._fields[name].sql_format(value)
+        else:
+            varying.append(name)
+    columns = {name: [Model._fields[name].sql_format(r.get(name))
+            for r in rows]
+        for name in varying}
     new_ids = database.nextid(
         transaction.connection, Model._table, count=len(rows))
     if new_ids is None:
         # No sequence to draw ids from (SQLite): one row at a time.
-        columns = [table.create_uid, table.create_date] + [
-            getattr(table, n) for n in names]
+        insert_columns = [table.create_uid, table.create_date] + [
+            getattr(table, n) for n in [*constant, *varying]]
         ids = []
-        for row in rows:
-            cursor.execute(*table.insert(columns,
-                    [[transaction.user, CurrentTimestamp()] + row]))
+        for i in range(len(rows)):
+            cursor.execute(*table.insert(insert_columns,
+                    [[transaction.user, CurrentTimestamp(),
+                            *constant.values(),
+                            *(columns[n][i] for n in varying)]]))
             ids.append(database.lastid(cursor))
         return ids
     if not isinstance(new_ids, list):
         new_ids = [new_ids]
-    # The values shared by all rows are sent once: only the others go
-    # in the VALUES list the rows are selected from.
-    constant = [i for i, n in enumerate(names)
-        if all(r[i] == rows[0][i] for r in rows)]
-    varying = [i for i in range(len(names)) if i not in constant]
-    columns = [table.create_uid, table.create_date, table.id]
-    columns += [getattr(table, names[i]) for i in constant
-        if rows[0][i] is not None]
-    columns += [getattr(table, names[i]) for i in varying]
-    width = len(varying) + 1
-    for chunk in grouped_slice(
-            list(zip(new_ids, rows)), MAX_QUERY_PARAMS // width):
-        values = Values([[id_] + [row[i] for i in varying]
-                for id_, row in chunk])
-        # VALUES names its columns column1, column2...
-        cursor.execute(*table.insert(columns, values.select(
+    # One array per varying column, unnested together (PostgreSQL).
+    cursor.execute(*table.insert(
+            [table.id, table.create_uid, table.create_date]
+            + [getattr(table, n) for n in [*constant, *varying]],
+            Select([_Unnest(Cast(Literal(new_ids), 'INTEGER[]')),
                     Literal(transaction.user), CurrentTimestamp(),
-                    Column(values, 'column1'),
-                    *[Literal(rows[0][i]) for i in constant
-                        if rows[0][i] is not None],
-                    *[Column(values, f'column{i}')
-                        for i in range(2, width + 1)])))
+                    *(Literal(v) for v in constant.values()),
+                    *(_Unnest(Cast(Literal(columns[n]),
+                                _sql_type(Model, n) + '[]'))
+                        for n in varying)])))
     return new_ids
+
+
+def _sql_type(Model, name):
+    return Model._fields[name].sql_type().base
+
+
+class _Unnest(Function):
+    __slots__ = ()
+    _function = 'UNNEST'
 
 
 class InvoiceLine(metaclass=PoolMeta):
@@ -368,6 +550,13 @@ class InvoiceLine(metaclass=PoolMeta):
         "Shared Between", readonly=True,
         help="Number of employers sharing the contribution of these "
         "multi-employer workers.")
+    contribution_instalment = fields.Integer(
+        "Instalment", readonly=True,
+        help="The instalment of the year's contribution billed up to.")
+    contribution_instalments = fields.Integer(
+        "Instalments", readonly=True,
+        help="The number of instalments the year's contribution is "
+        "called in.")
 
     @classmethod
     def __setup__(cls):

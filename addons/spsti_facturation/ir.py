@@ -7,5 +7,8 @@ class Cron(metaclass=PoolMeta):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.method.selection.append(
-            ('spsti.billing.run|resume_all', "Resume Billing Runs"))
+        cls.method.selection.extend([
+                ('spsti.billing.run|resume_all', "Resume Billing Runs"),
+                ('spsti.billing.run|create_calls',
+                    "Create the Contribution Calls of the Month"),
+                ])

@@ -13,10 +13,15 @@ class Member(metaclass=PoolMeta):
             help="What the member owes on its customer account."),
         'get_receivable')
     open_invoices = fields.Function(fields.Many2Many(
-            'account.invoice', None, None, "Open Invoices"), 'get_open_invoices')
+            'account.invoice', None, None, "Open Invoices"),
+        'get_open_invoices')
     invoices = fields.One2Many(
         'account.invoice', 'spsti_member', "Contribution Invoices",
         readonly=True)
+    billing_terms = fields.One2Many(
+        'spsti.member.billing', 'member', "Billing Terms", size=1,
+        help="Call frequency, payment method and invoice delivery of the "
+        "member, when they differ from the billing configuration.")
     strike_off_proposed = fields.Function(fields.Boolean(
             "Strike-off Proposed",
             help="An unpaid invoice reached the last dunning level."),

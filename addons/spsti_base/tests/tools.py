@@ -1,6 +1,12 @@
 "Helpers shared by the tests of the SPSTI modules."
+import email
+import email.policy
+import socket
 from contextlib import contextmanager
 
+from aiosmtpd.controller import Controller
+
+import trytond.config as config
 from trytond.modules.spsti_base.demo import DemoContext
 from trytond.modules.spsti_base.thesaurus import load_shipped_lists
 from trytond.pool import Pool
@@ -66,3 +72,43 @@ def untranslated_strings(module):
     po = polib.pofile(find_path(os.path.join(module, 'locale', 'fr.po')))
     french = {e.msgid for e in po if e.msgstr and not e.fuzzy}
     return sorted(sources - french)
+
+
+class SMTPSink:
+    """A real SMTP server on a free local port that keeps what it
+    receives, for the transactions that send mail on commit (portal
+    pages, e-invoices)."""
+
+    def __init__(self):
+        self.messages = []
+        with socket.socket() as sock:
+            sock.bind(('127.0.0.1', 0))
+            self.port = sock.getsockname()[1]
+        self.controller = Controller(self, hostname='127.0.0.1',
+            port=self.port)
+
+    @property
+    def uri(self):
+        return f'smtp://127.0.0.1:{self.port}'
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(
+                envelope.content, policy=email.policy.default))
+        return '250 OK'
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        self.controller.stop()
+
+    def serve(self, test):
+        """Receive the mail of the transactions that commit until test
+        ends (a test's transaction sends what it queued when it ends)."""
+        uri = config.get('email', 'uri')
+        self.start()
+        config.set('email', 'uri', self.uri)
+        test.addCleanup(self.stop)
+        test.addCleanup(config.set, 'email', 'uri', uri)
+        return self

@@ -4,15 +4,16 @@ from decimal import Decimal
 import facturx
 from lxml import etree
 
-from trytond.model.exceptions import AccessError
+from trytond.model.exceptions import (
+    AccessError, DomainValidationError, RequiredValidationError)
 from trytond.modules.spsti_base.demo import DemoContext
 from trytond.modules.spsti_base.tests.tools import (
-    as_user, untranslated_strings)
+    SMTPSink, as_user, untranslated_strings)
 from trytond.modules.spsti_facturation.exceptions import (
     BillingRunError, FacturXError, QuoteValidationError, ScaleWarning)
 from trytond.modules.spsti_facturation.tests.tools import (
     YEAR, billing_run, member_with_workers, setup_billing,
-    validated_declarations)
+    validated_declarations, validated_mandate)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.tools import find_path
@@ -150,7 +151,8 @@ class SpstiFacturationTestCase(ModuleTestCase):
             for invoice in run.invoices:
                 self.assertEqual(invoice.total_amount, sum(
                         (l.amount for l in invoice.lines), Decimal(0)))
-                self.assertEqual(invoice.description, f"Contributions {YEAR}")
+                self.assertEqual(invoice.description,
+                    f"Contributions {YEAR}, call of January")
             self.assertEqual(run.total_amount, Decimal('348.00')
                 + Decimal('204.00') + Decimal('150.00'))
             # Written set-wise, they pass every check of create() and
@@ -333,6 +335,112 @@ class SpstiFacturationTestCase(ModuleTestCase):
             self.assertEqual(len(again.invoices), 0)
 
     @with_transaction()
+    def test_instalments(self):
+        """Members called by instalments pay the yearly contribution
+        exactly, the last instalment taking the rounding remainder; a call
+        bills each instalment once and adjusts the earlier ones to the
+        current declaration"""
+        pool = Pool()
+        Declaration = pool.get('spsti.declaration')
+        Line = pool.get('spsti.declaration.line')
+        MemberBilling = pool.get('spsti.member.billing')
+        Configuration = pool.get('spsti.billing.configuration')
+        Run = pool.get('spsti.billing.run')
+        organisation = setup_billing(minimum='150.00')
+        scale = organisation['scale']
+        with Transaction().set_context(company=organisation['company'].id):
+            quarterly, _, _ = member_with_workers("Scierie Morel", 1, 3)
+            yearly, _, _ = member_with_workers("Cave Roche", 2, 2)
+            # Joined on 10 May: 8/12 of 116 = 77.33 and of the 150
+            # minimum 100.00, called in the quarters left (2 to 4).
+            late, _, _ = member_with_workers(
+                "Atelier Faure", 3, 1, joined=dt.date(YEAR, 5, 10))
+            MemberBilling.create([{
+                        'member': m.id,
+                        'frequency': 'quarterly',
+                        } for m in [quarterly, late]])
+            declarations = validated_declarations([quarterly, yearly, late])
+
+            def call(period):
+                run = billing_run(scale, period=period)
+                return {i.spsti_member: lines_of(i) for i in run.invoices}
+
+            self.assertEqual(call('01'), {
+                    quarterly: [
+                        ('contribution', 'SIG', 1, 3.0, Decimal('29.00'))],
+                    yearly: [
+                        ('contribution', 'SIG', 1, 2.0, Decimal('116.00'))],
+                    })
+            # The year's first call fixed the frequency of the year.
+            MemberBilling.write(list(quarterly.billing_terms), {
+                    'frequency': 'half_yearly'})
+            self.assertEqual(call('04'), {
+                    quarterly: [
+                        ('contribution', 'SIG', 1, 3.0, Decimal('29.00'))],
+                    late: [
+                        ('contribution', 'SIG', 1, 1.0, Decimal('25.78')),
+                        ('minimum', '', 0, 1.0, Decimal('7.56'))],
+                    })
+            with self.assertRaises(BillingRunError):
+                billing_run(scale, period='04', process=False)
+
+            # A hire: July bills the third quarter of four workers and
+            # the first two quarters of the newcomer.
+            grown, = Declaration.amend(
+                [d for d in declarations if d.member == quarterly])
+            newcomer, = member_with_workers("Scierie Morel bis", 9, 1)[2]
+            assignment = newcomer.assignments[0]
+            Line.create([{
+                        'declaration': grown.id,
+                        'employee': newcomer.id,
+                        'assignment': assignment.id,
+                        'establishment': assignment.establishment.id,
+                        'job': assignment.job.id,
+                        'category': assignment.category.id,
+                        }])
+            with Transaction().set_context(_skip_warnings=True):
+                Declaration.validate_declaration([grown])
+            july = {i.spsti_member: i
+                for i in billing_run(scale, period='07').invoices}
+            self.assertEqual(lines_of(july[late]), [
+                    ('contribution', 'SIG', 1, 1.0, Decimal('25.78')),
+                    ('minimum', '', 0, 1.0, Decimal('7.56'))])
+            invoice = july[quarterly]
+            self.assertEqual(lines_of(invoice), [
+                    ('contribution', 'SIG', 1, 1.0, Decimal('58.00')),
+                    ('contribution', 'SIG', 1, 4.0, Decimal('29.00'))])
+            descriptions = sorted(l.description for l in invoice.lines)
+            self.assertIn('instalment 3/4', descriptions[0])
+            self.assertIn('Regularisation', descriptions[1])
+            self.assertIn('instalments 1 to 2/4', descriptions[1])
+
+            # The scheduled task creates the call of October, the fourth
+            # quarter, once; no instalment starts in November.
+            config = Configuration(1)
+            config.automatic_calls = True
+            config.save()
+            october, = Run.create_calls(dt.date(YEAR, 10, 1))
+            self.assertEqual(Run.create_calls(dt.date(YEAR, 10, 2)), [])
+            self.assertEqual(Run.create_calls(dt.date(YEAR, 11, 1)), [])
+            Run.process([october])
+            self.assertEqual({i.spsti_member: lines_of(i)
+                    for i in Run(october.id).invoices}, {
+                    quarterly: [
+                        ('contribution', 'SIG', 1, 4.0, Decimal('29.00'))],
+                    late: [
+                        ('contribution', 'SIG', 1, 1.0, Decimal('25.77')),
+                        ('minimum', '', 0, 1.0, Decimal('7.55'))],
+                    })
+            # The instalments add up to the yearly amounts to the cent:
+            # the regularisation of the year has nothing left to bill.
+            for member, total in [(quarterly, Decimal('464.00')),
+                    (yearly, Decimal('232.00')), (late, Decimal('100.00'))]:
+                self.assertEqual(sum((i.untaxed_amount
+                            for i in member.invoices), Decimal(0)), total)
+            self.assertEqual(
+                billing_run(scale, kind='regularisation').invoices, ())
+
+    @with_transaction()
     def test_quote_to_invoice(self):
         """Complementary services are for members; a non-member client
         may order specific services; an accepted quote is invoiced"""
@@ -398,13 +506,15 @@ class SpstiFacturationTestCase(ModuleTestCase):
 
     @with_transaction()
     def test_sepa_direct_debit(self):
-        """Members who signed a mandate are debited: one payment per
-        unpaid term, never twice, in a pain.008 file valid against its
-        schema"""
+        """Members paying by direct debit under a validated mandate are
+        debited: one payment per unpaid term, never twice, in a pain.008
+        file valid against its schema"""
         pool = Pool()
         Demo = pool.get('spsti.demo')
         Run = pool.get('spsti.billing.run')
         Mandate = pool.get('account.payment.sepa.mandate')
+        MemberBilling = pool.get('spsti.member.billing')
+        Reception = pool.get('party.party.reception_direct_debit')
         PaymentGroup = pool.get('account.payment.group')
         ProcessPayment = pool.get('account.payment.process', type='wizard')
         organisation = setup_billing()
@@ -416,6 +526,10 @@ class SpstiFacturationTestCase(ModuleTestCase):
             Demo.generate_sepa(ctx)
             mandated = {m.party for m in Mandate.search([])}
             self.assertTrue(0 < len(mandated) < len(members))
+            Demo.generate_billing_terms(ctx)
+            # The terms set account_payment's reception direct debits.
+            self.assertEqual(
+                {r.party for r in Reception.search([])}, mandated)
 
             payments = Run.create_direct_debits([run])
             self.assertEqual({p.party for p in payments}, mandated)
@@ -425,6 +539,22 @@ class SpstiFacturationTestCase(ModuleTestCase):
                     if i.party in mandated))
             self.assertTrue(all(p.state == 'submitted' for p in payments))
             self.assertEqual(Run.create_direct_debits([run]), [])
+
+            # Direct debit needs a validated mandate of the member.
+            newcomers = [member_with_workers(f"Adhérent {i}", i, 0)[0]
+                for i in [7, 8]]
+            with self.assertRaisesRegex(RequiredValidationError,
+                    'SEPA Mandate.*' + newcomers[0].rec_name):
+                MemberBilling.create([{
+                            'member': newcomers[0].id,
+                            'payment_method': 'direct_debit',
+                            }])
+            with self.assertRaises(DomainValidationError):
+                MemberBilling.create([{
+                            'member': newcomers[1].id,
+                            'payment_method': 'direct_debit',
+                            'sepa_mandate': Mandate.search([])[0].id,
+                            }])
 
             session_id, _, _ = ProcessPayment.create()
             process = ProcessPayment(session_id)
@@ -439,29 +569,59 @@ class SpstiFacturationTestCase(ModuleTestCase):
                         subdir='modules')))
             schema.assertValid(etree.fromstring(bytes(message.message)))
 
+            # A member going back to transfers loses its direct debit.
+            transfer = next(t for t in MemberBilling.search([])
+                if t.payment_method == 'direct_debit')
+            MemberBilling.write([transfer], {'payment_method': 'transfer'})
+            mandated.remove(transfer.member.party)
+            self.assertEqual(
+                {r.party for r in Reception.search([])}, mandated)
+
     @with_transaction()
     def test_facturx(self):
         """A posted invoice gives its Factur-X EN 16931 XML, valid against
-        the schema, and the PDF that embeds it"""
+        the schema, with the member's direct debit; the members who
+        receive e-invoices are emailed, once, the PDF that embeds it"""
+        # The end of the test's transaction connects to the SMTP server the
+        # e-invoices were queued for (rolled back, they are not sent).
+        SMTPSink().serve(self)
         pool = Pool()
         Invoice = pool.get('account.invoice')
-        FacturX = pool.get('spsti.invoice.facturx', type='report')
         Address = pool.get('party.address')
+        Demo = pool.get('spsti.demo')
+        MemberBilling = pool.get('spsti.member.billing')
+        Run = pool.get('spsti.billing.run')
+        Email = pool.get('ir.email')
+        Attachment = pool.get('ir.attachment')
         organisation = setup_billing()
-        with Transaction().set_context(
-                company=organisation['company'].id):
+        company = organisation['company']
+        with Transaction().set_context(company=company.id):
+            # The service's creditor identifier and SEPA journal.
+            ctx = DemoContext(0, 0, seed=5)
+            ctx.company = company
+            Demo.generate_sepa(ctx)
             member = member_with_workers("Garage Dupont", 1, 3)[0]
+            paper = member_with_workers("Garage Martin", 2, 1)[0]
             # EN 16931 needs the buyer's country.
             Address.write(list(member.party.addresses), {
-                    'country': organisation['company'].party.addresses[
-                        0].country.id})
-            validated_declarations([member])
+                    'country': company.party.addresses[0].country.id})
+            MemberBilling.create([{
+                        'member': member.id,
+                        'payment_method': 'direct_debit',
+                        'sepa_mandate': validated_mandate(member.party).id,
+                        'delivery': 'email',
+                        'invoice_email': 'compta@garage-dupont.fr',
+                        }, {
+                        'member': paper.id,
+                        'delivery': 'paper',
+                        }])
+            validated_declarations([member, paper])
             run = billing_run(organisation['scale'])
-            invoice, = run.invoices
+            invoice, = [i for i in run.invoices if i.spsti_member == member]
             with self.assertRaises(FacturXError):
                 invoice.get_facturx_xml()
             with Transaction().set_context(_skip_warnings=True):
-                Invoice.post([invoice])
+                Invoice.post(list(run.invoices))
 
             xml = invoice.get_facturx_xml()
             root = etree.fromstring(xml)
@@ -469,26 +629,58 @@ class SpstiFacturationTestCase(ModuleTestCase):
                 root.findtext(f'.//{CII_RAM}ID'), 'urn:cen.eu:en16931:2017')
             self.assertEqual(
                 root.findtext(f'.//{CII_RAM}GrandTotalAmount'), '348.00')
+            # Paid by SEPA direct debit (UNTDID 4461: 59) from the account
+            # of the mandate.
+            means = root.find(
+                f'.//{CII_RAM}SpecifiedTradeSettlementPaymentMeans')
+            self.assertEqual(means.findtext(f'{CII_RAM}TypeCode'), '59')
+            self.assertEqual(means.findtext(
+                    f'.//{CII_RAM}PayerPartyDebtorFinancialAccount'
+                    f'/{CII_RAM}IBANID'), 'FR7630006000011234567890189')
+            self.assertEqual(root.findtext(
+                    f'.//{CII_RAM}DirectDebitMandateID'),
+                f'RUM-{member.party.id}')
+            self.assertEqual(
+                root.findtext(f'.//{CII_RAM}CreditorReferenceID'),
+                'FR72ZZZ123456')
 
-            ext, pdf, _, _ = FacturX.execute([invoice.id], {})
-            self.assertEqual(ext, 'pdf')
-            filename, embedded = facturx.get_xml_from_pdf(bytes(pdf))
+            self.assertEqual(Run.deliver_invoices([run]), [invoice])
+            email, = Email.search([])
+            self.assertIn('compta@garage-dupont.fr', email.recipients)
+            self.assertIn(invoice.number, email.subject)
+            attachment, = Attachment.search(
+                [('resource', '=', str(email))])
+            filename, embedded = facturx.get_xml_from_pdf(
+                bytes(attachment.data))
             self.assertEqual(filename, 'factur-x.xml')
             self.assertEqual(embedded, xml)
+            self.assertTrue(invoice.spsti_sent_at)
+            # Sent once; the paper invoice is left to print.
+            self.assertEqual(Run.deliver_invoices([run]), [])
 
     @with_transaction()
     def test_dunning_strike_off(self):
-        """An unpaid contribution climbs the dunning levels (reminder,
-        formal notice) up to the strike-off proposal"""
+        """An unpaid contribution climbs the dunning levels (a reminder by
+        email to the member's email for invoices, formal notices by
+        letter) up to the strike-off proposal"""
         pool = Pool()
         Demo = pool.get('spsti.demo')
         Dunning = pool.get('account.dunning')
         Member = pool.get('spsti.member')
+        MemberBilling = pool.get('spsti.member.billing')
+        ProcessDunning = pool.get('account.dunning.process', type='wizard')
+        Letter = pool.get('account.dunning.letter', type='report')
+        Email = pool.get('ir.email')
+        ModelData = pool.get('ir.model.data')
         organisation = setup_billing()
         with Transaction().set_context(
                 company=organisation['company'].id):
             Demo.generate_dunning(None)
             members, run = posted_call(organisation, [2, 1])
+            MemberBilling.create([{
+                        'member': members[0].id,
+                        'invoice_email': 'compta@adherent-1.fr',
+                        }])
             # Due on 3 March (30 days after the 1 February invoices).
             expected = [(dt.date(YEAR, 3, 10), []),
                 (dt.date(YEAR, 3, 20), [1, 1]),
@@ -497,12 +689,31 @@ class SpstiFacturationTestCase(ModuleTestCase):
             for date, levels in expected:
                 Dunning.generate_dunnings(date)
                 dunnings = Dunning.search([], order=[('id', 'ASC')])
-                Dunning.process(dunnings)
+                # What the staff's "Process Dunning" does.
+                with Transaction().set_context(
+                        active_model=Dunning.__name__,
+                        active_ids=[d.id for d in dunnings]):
+                    session_id, _, _ = ProcessDunning.create()
+                    process = ProcessDunning(session_id)
+                    process.transition_process()
+                    process.transition_send_email()
                 self.assertEqual(
                     [d.level.sequence for d in dunnings], levels, msg=date)
                 self.assertEqual(
                     Member.search([('strike_off_proposed', '=', True)]),
                     members if levels == [3, 3] else [])
+                if levels == [1, 1]:
+                    # The member without an email gets no reminder email.
+                    email, = Email.search([])
+                    self.assertIn('compta@adherent-1.fr', email.recipients)
+                elif levels == [2, 2]:
+                    ext, letter, _, _ = Letter.execute(
+                        [d.id for d in dunnings], {
+                            'action_id': ModelData.get_id(
+                                'account_dunning_letter', 'report_letter'),
+                            })
+                    self.assertEqual(ext, 'odt')
+                    self.assertTrue(letter)
 
     @with_transaction()
     def test_french_translation_complete(self):

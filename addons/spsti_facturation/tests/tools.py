@@ -65,13 +65,17 @@ def validated_declarations(members):
     return declarations
 
 
-def billing_run(scale, kind='annual', process=True, limit=None):
+def billing_run(scale, kind='call', process=True, limit=None, period=None):
+    """A run of YEAR (by default the January call, or the regularisation
+    of December) processed in the test transaction."""
     pool = Pool()
     Run = pool.get('spsti.billing.run')
+    period = period or ('01' if kind == 'call' else '12')
     run, = Run.create([{
                 'company': scale.company.id,
                 'year': YEAR,
                 'kind': kind,
+                'period': period,
                 'invoice_date': dt.date(YEAR, 2, 1),
                 'scale': scale.id,
                 }])
@@ -82,3 +86,33 @@ def billing_run(scale, kind='annual', process=True, limit=None):
     if process:
         Run.process([run], limit=limit)
     return Run(run.id)
+
+
+def validated_mandate(party, iban='FR7630006000011234567890189'):
+    """A validated SEPA mandate of party on a bank account of its own (the
+    service's creditor identifier and journal come from
+    Demo.generate_sepa)."""
+    pool = Pool()
+    Party = pool.get('party.party')
+    Bank = pool.get('bank')
+    BankAccount = pool.get('bank.account')
+    Mandate = pool.get('account.payment.sepa.mandate')
+    company = Transaction().context['company']
+    bank_party, = Party.create([{'name': "Crédit Coopératif"}])
+    bank, = Bank.create([{'party': bank_party.id, 'bic': 'CCOPFRPPXXX'}])
+    account, = BankAccount.create([{
+                'bank': bank.id,
+                'owners': [('add', [party.id])],
+                'numbers': [('create', [{'type': 'iban', 'number': iban}])],
+                }])
+    mandate, = Mandate.create([{
+                'company': company,
+                'party': party.id,
+                'address': party.addresses[0].id,
+                'account_number': account.numbers[0].id,
+                'identification': f'RUM-{party.id}',
+                'type': 'recurrent',
+                'signature_date': dt.date(YEAR - 1, 1, 15),
+                'state': 'validated',
+                }])
+    return mandate

@@ -57,7 +57,7 @@ class SpstiPortalRouteTestCase(PortalRouteTestMixin, RouteTestCase):
             run = billing_run(org['scale'])
             # The year's invoices have due dates already past.
             with Transaction().set_context(_skip_warnings=True):
-                run.__class__.post_invoices([run])
+                run.__class__.post_drafts([run])
             VisitRequest.compute_due_visits(
                 [a for e in employees for a in e.assignments])
             nurse = org['nurse']

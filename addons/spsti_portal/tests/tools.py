@@ -2,15 +2,11 @@
 route test cases' data made once, and members with everything the portal
 shows."""
 import datetime as dt
-import email
-import email.policy
 import re
-import socket
-
-from aiosmtpd.controller import Controller
 
 import trytond.config as config
 from trytond.modules.spsti_base.demo import DemoContext
+from trytond.modules.spsti_base.tests.tools import SMTPSink as BaseSMTPSink
 from trytond.modules.spsti_facturation.tests.tools import (
     billing_run, member_with_workers, setup_billing, validated_declarations)
 from trytond.pool import Pool
@@ -34,33 +30,8 @@ def code_from(messages):
     return re.search(r'\b(\d{6})\b', body).group(1)
 
 
-class SMTPSink:
-    """A real SMTP server on a free local port that keeps what it
-    receives, for the pages whose transactions send mail on commit."""
-
-    def __init__(self):
-        self.messages = []
-        with socket.socket() as sock:
-            sock.bind(('127.0.0.1', 0))
-            self.port = sock.getsockname()[1]
-        self.controller = Controller(self, hostname='127.0.0.1',
-            port=self.port)
-
-    @property
-    def uri(self):
-        return f'smtp://127.0.0.1:{self.port}'
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(
-                envelope.content, policy=email.policy.default))
-        return '250 OK'
-
-    def start(self):
-        self.controller.start()
-        return self
-
-    def stop(self):
-        self.controller.stop()
+class SMTPSink(BaseSMTPSink):
+    "The shared SMTP sink, reading back sign-in codes."
 
     def code_for(self, address):
         return code_from([m for m in self.messages if m['To'] == address])
