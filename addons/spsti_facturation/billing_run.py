@@ -504,6 +504,12 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                     ('spsti_billing_run', 'in', [r.id for r in runs]),
                     ('state', '=', 'posted'),
                     ('type', '=', 'out'),
+                    # Not those whose terms say another way of paying.
+                    ['OR',
+                        ('spsti_member.billing_terms', '=', None),
+                        ('spsti_member.billing_terms.payment_method', '=',
+                            'direct_debit'),
+                        ],
                     ], order=[('id', 'ASC')]))
 
     def members_to_bill(self):

@@ -507,8 +507,8 @@ class SpstiFacturationTestCase(ModuleTestCase):
     @with_transaction()
     def test_sepa_direct_debit(self):
         """Members paying by direct debit under a validated mandate are
-        debited: one payment per unpaid term, never twice, in a pain.008
-        file valid against its schema"""
+        debited, not those paying otherwise: one payment per unpaid term,
+        never twice, in a pain.008 file valid against its schema"""
         pool = Pool()
         Demo = pool.get('spsti.demo')
         Run = pool.get('spsti.billing.run')
@@ -530,6 +530,13 @@ class SpstiFacturationTestCase(ModuleTestCase):
             # The terms set account_payment's reception direct debits.
             self.assertEqual(
                 {r.party for r in Reception.search([])}, mandated)
+            # Members who signed a mandate but pay by transfer now are not
+            # debited.
+            terms = MemberBilling.search(
+                [('payment_method', '=', 'direct_debit')])
+            MemberBilling.write(terms, {'payment_method': 'transfer'})
+            self.assertEqual(Run.create_direct_debits([run]), [])
+            MemberBilling.write(terms, {'payment_method': 'direct_debit'})
 
             payments = Run.create_direct_debits([run])
             self.assertEqual({p.party for p in payments}, mandated)
