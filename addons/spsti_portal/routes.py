@@ -11,6 +11,7 @@ HttpOnly, Secure and SameSite=Lax, and the session expires after
 import datetime as dt
 import hmac
 import logging
+import mimetypes
 import os
 import secrets
 from functools import wraps
@@ -19,6 +20,7 @@ from urllib.parse import urlencode
 from jinja2 import (
     Environment, FileSystemLoader, pass_context, select_autoescape)
 from stdnum import iban as stdnum_iban
+from werkzeug.utils import secure_filename
 
 import trytond.config as config
 from trytond import backend
@@ -428,7 +430,22 @@ def member_prevention(page):
         establishments=[(e, sheets.get(e))
             for e in page.member.establishments],
         planned=[a for a in reversed(actions) if a.state == 'planned'],
-        done_actions=[a for a in actions if a.state == 'done'])
+        done_actions=[a for a in actions if a.state == 'done'],
+        documents=pool.get('ir.attachment').search(
+            shared_documents(page.member),
+            order=[('document_date', 'DESC'), ('id', 'DESC')]))
+
+
+def shared_documents(member):
+    """The domain of the documents the service shares with member: filed
+    on it or its establishments under a type of the filing plan shared
+    with the member (never a medical one)."""
+    return [
+        ('resource', 'in', [str(member)]
+            + [str(e) for e in member.establishments]),
+        ('shared_with_member', '=', True),
+        ('type', '=', 'data'),
+        ]
 
 
 @portal_route('/m/<int:member>/sheets/<int:sheet_id>.pdf')
@@ -440,6 +457,17 @@ def member_company_sheet(page, sheet_id):
             ])
     return report(page, 'spsti.company_sheet', sheet,
         f'fiche-entreprise-{sheet_id}.pdf')
+
+
+@portal_route('/m/<int:member>/documents/<int:attachment_id>')
+@member_page(*PREVENTION_PROFILES)
+def member_document(page, attachment_id):
+    document = page.record('ir.attachment', attachment_id,
+        shared_documents(page.member))
+    return page.file(document.data, secure_filename(document.name)
+        or f'document-{attachment_id}',
+        mimetypes.guess_type(document.name)[0]
+        or 'application/octet-stream')
 
 
 @portal_route('/m/<int:member>/employees')

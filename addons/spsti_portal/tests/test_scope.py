@@ -39,6 +39,7 @@ PROFILE_USERS = {
 URL_IDS = {
     'member': 'member',
     'sheet_id': 'sheet',
+    'attachment_id': 'document',
     'assignment_id': 'assignment',
     'declaration_id': 'declaration',
     'slot_id': 'slot',
@@ -58,6 +59,7 @@ PAGE_PROFILES = {
     'member_change': ('administrator', 'declaration'),
     'member_prevention': PREVENTION,
     'member_company_sheet': PREVENTION,
+    'member_document': PREVENTION,
     'member_employees': ('declaration',),
     'member_entry': ('declaration',),
     'member_job_change': ('declaration',),
@@ -140,6 +142,8 @@ class SpstiPortalScopeTestCase(PortalRouteTestMixin, RouteTestCase):
                 'slot': data['slot'].id,
                 'consultation': data['consultation'].id,
                 'sheet': data['sheet'].id,
+                'document': data['document'].id,
+                'private_document': data['private_document'].id,
                 'invoice': invoice.id,
                 }
         for profile, email in PROFILE_USERS.items():
@@ -484,6 +488,25 @@ class SpstiPortalScopeTestCase(PortalRouteTestMixin, RouteTestCase):
         self.assertEqual(set(documents), {'member_company_sheet',
                 'member_convocation', 'member_opinion', 'member_invoice'})
         self.assertIn("Pas de port de charges", documents['member_opinion'])
+
+    def test_shared_documents(self):
+        """The prevention page lists the documents shared with the member
+        and downloads them; one not shared, or another member's, is not
+        found"""
+        A, B = self.ids['A'], self.ids['B']
+        self.sign_in(email_of('A', 'admin'))
+        response = self.request('GET', f"/m/{A['member']}/prevention")
+        self.assertIn("Fiche entreprise signée.txt", response.text)
+        self.assertNotIn("Courrier.txt", response.text)
+        response = self.request('GET',
+            f"/m/{A['member']}/documents/{A['document']}")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.data, b"Fiche signee par la direction")
+        self.assertIn('attachment', response.headers['Content-Disposition'])
+        for document in [A['private_document'], B['document']]:
+            response = self.request('GET',
+                f"/m/{A['member']}/documents/{document}")
+            self.assertEqual(response.status_code, 404, document)
 
     # Sign-in codes
 

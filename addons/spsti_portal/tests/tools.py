@@ -13,6 +13,7 @@ from trytond.pool import Pool
 from trytond.sendmail import SMTPDataManager
 from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction, TransactionError
+from trytond.worker import run_task
 
 BASE = 'https://localhost'
 
@@ -62,6 +63,12 @@ class PortalRouteTestMixin:
                 except TransactionError as e:
                     transaction.rollback()
                     e.fix(extras)
+        # The tasks the data queued (those of the posted invoices) run now,
+        # as the server runs them after the request that queued them: the
+        # list is the thread's, so the first request of a test would run
+        # them and change the data under it.
+        while Transaction().tasks:
+            run_task(DB_NAME, Transaction().tasks.pop())
 
     @classmethod
     def tearDownClass(cls):
@@ -119,7 +126,8 @@ def portal_members(names, workers=2):
     next Monday and an opinion issued a month ago (with health content),
     and whose second employee has a visit his employer asked for and one
     he asked for himself; each member has an open declaration for next
-    year, a validated company risk sheet and a validated SEPA mandate.
+    year, a validated company risk sheet, a document shared with it and one
+    not shared, and a validated SEPA mandate.
     Returns one dict of records per name."""
     pool = Pool()
     Address = pool.get('party.address')
@@ -134,6 +142,8 @@ def portal_members(names, workers=2):
     Sheet = pool.get('spsti.company_sheet')
     Risk = pool.get('spsti.risk')
     Mandate = pool.get('account.payment.sepa.mandate')
+    Attachment = pool.get('ir.attachment')
+    ModelData = pool.get('ir.model.data')
     org = setup_billing()
     today = dt.date.today()
     result = []
@@ -219,11 +229,25 @@ def portal_members(names, workers=2):
                                         for k in risks])],
                         }])
             Sheet.validate_sheet([sheet])
+            document, private_document = Attachment.create([{
+                        'name': "Fiche entreprise signée.txt",
+                        'resource': str(r['establishment']),
+                        'data': b"Fiche signee par la direction",
+                        'spsti_type': ModelData.get_id('spsti_organisation',
+                            'document_type_member_sheet'),
+                        }, {
+                        'name': "Courrier.txt",
+                        'resource': str(r['establishment']),
+                        'data': b"Courrier interne",
+                        'spsti_type': ModelData.get_id('spsti_organisation',
+                            'document_type_member_letter'),
+                        }])
             r['member'].request_mandate('FR1420041010050500013M02606')
             Mandate.validate_mandate(r['member'].party.sepa_mandates)
             r.update({'booked': booked, 'slot': slot, 'asked': asked,
                     'own': own, 'seen': seen, 'consultation': consultation,
-                    'sheet': sheet})
+                    'sheet': sheet, 'document': document,
+                    'private_document': private_document})
         declarations = Declaration.open_year(today.year + 1,
             members=members, reference_date=today)
         for r, declaration in zip(result, declarations):
