@@ -177,6 +177,20 @@ class BillingRun(Workflow, ModelSQL, ModelView):
                 })
 
     @classmethod
+    def __register__(cls, module):
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        super().__register__(module)
+        # Migration from the yearly runs: a yearly call is the call of
+        # January (the yearly contribution of the members called yearly),
+        # a regularisation the one of December.
+        cursor.execute(*table.update([table.kind, table.period],
+                ['call', '01'], where=table.kind == 'annual'))
+        cursor.execute(*table.update([table.period], ['12'],
+                where=(table.kind == 'regularisation')
+                & (table.period == Null)))
+
+    @classmethod
     def default_company(cls):
         return Transaction().context.get('company')
 

@@ -83,7 +83,8 @@ def new_run(args, year):
         run, = Run.create([{
                     'company': scale.company.id,
                     'year': year,
-                    'kind': 'annual',
+                    'kind': 'call',
+                    'period': '01',
                     'scale': scale.id,
                     'invoice_date': dt.date(year, 2, 1),
                     }])

@@ -143,7 +143,8 @@ def new_year_billing_run(erp, production):
             run, = Run.create([{
                         'company': current.company.id,
                         'year': year,
-                        'kind': 'annual',
+                        'kind': 'call',
+                        'period': '01',
                         'invoice_date': dt.date(year, 2, 1),
                         'scale': scale.id,
                         }])

@@ -25,6 +25,8 @@ TABLES = ['party_party', 'party_address', 'party_identifier',
     'account_move', 'account_move_line', 'account_payment',
     'spsti_dmst', 'spsti_dmst_consultation', 'spsti_company_sheet',
     'spsti_workplace_action', 'res_user', 'company_company']
+# Columns a migration of the new version rewrites: checked on their own.
+MIGRATED = {'spsti_billing_run': {'kind'}}
 
 
 def restore(uri):
@@ -92,7 +94,8 @@ def test_upgrade_from_previous_version(production):
     restore(uri)
     before = {}
     for table in TABLES:
-        names = columns(uri, table)
+        names = [c for c in columns(uri, table)
+            if c not in MIGRATED.get(table, ())]
         assert names, f"{table} is missing from the fixture"
         before[table] = names, checksum(uri, table, names)
     members = query(uri, DB,
@@ -104,6 +107,8 @@ def test_upgrade_from_previous_version(production):
     (to_plan,), = query(uri, DB, "SELECT count(*) FROM spsti_visit_request "
         "WHERE state = 'to_plan'")
     assert runs and to_plan
+    kinds = query(uri, DB, "SELECT id, kind FROM spsti_billing_run "
+        "ORDER BY id")
 
     run_script('serve-production', '--prepare-only',
         env={**production['env'], 'SPSTI_DB': DB})
@@ -124,3 +129,9 @@ def test_upgrade_from_previous_version(production):
     assert reads['employees'] == before['spsti_employee'][1][0]
     assert reads['runs'] == [list(r) for r in runs]
     assert reads['requests'] == to_plan
+    # The yearly calls became the calls of January, the regularisations
+    # those of December.
+    periods = {'annual': ('call', '01'), 'regularisation': (
+            'regularisation', '12')}
+    assert query(uri, DB, "SELECT id, kind, period FROM spsti_billing_run "
+        "ORDER BY id") == [(i, *periods[k]) for i, k in kinds]
