@@ -52,9 +52,10 @@ class Demo(metaclass=PoolMeta):
         # French companies: their invoices (Factur-X) need the country.
         country = ctx.company.party.addresses[0].country
         today = dt.date.today()
+        drawn = set()
         for start in range(0, ctx.members, BATCH):
             size = min(BATCH, ctx.members - start)
-            sirens = [_siren(rng) for _ in range(size)]
+            sirens = [_siren(rng, drawn) for _ in range(size)]
             parties = Party.create([{
                         'name': fake.unique.company(),
                         'identifiers': [('create', [{
@@ -199,8 +200,11 @@ class Demo(metaclass=PoolMeta):
             }
 
 
-def _siren(rng):
-    number = str(rng.randrange(10**7, 10**8))
+def _siren(rng, drawn):
+    "A SIREN not in drawn: a member's SIREN is unique."
+    while (number := str(rng.randrange(10**7, 10**8))) in drawn:
+        pass
+    drawn.add(number)
     return number + luhn.calc_check_digit(number)
 
 

@@ -107,11 +107,18 @@ def rerun_until_done(production, done, resume, model):
     """What the user (or the hourly task) does after the crash: resume the
     batch once the new worker has nothing left in the queue, until it is
     done."""
+    from trytond import backend
+
     def finished():
         if done():
             return True
         if not pending_tasks(production, model):
-            resume()
+            try:
+                resume()
+            except backend.DatabaseOperationalError:
+                # The worker took the task meanwhile and wrote the batch:
+                # the RPC layer retries such a call, so does the user.
+                pass
         return done()
     wait_for(finished, TIMEOUT, "the rerun did not finish", interval=1)
 
