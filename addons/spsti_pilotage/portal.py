@@ -1,6 +1,7 @@
 """The indicators of the portal (spsti_portal, when activated): members,
 establishments and employees with a portal account, satisfaction with the
-online membership and the online declaration."""
+online membership (the process, the information received) and the
+online declaration."""
 from sql import Cast, Literal, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case
@@ -14,7 +15,8 @@ class Indicator(metaclass=PoolMeta):
     @classmethod
     def _threshold_codes(cls):
         return super()._threshold_codes() | {
-            'ADHESION_SATISFACTION', 'DECLARATION_SATISFACTION'}
+            'ADHESION_SATISFACTION', 'ADHESION_INFORMATION_SATISFACTION',
+            'DECLARATION_SATISFACTION'}
 
     @classmethod
     def _accounts(cls, period):
@@ -83,6 +85,12 @@ class Indicator(metaclass=PoolMeta):
     @classmethod
     def _query_adhesion_satisfaction(cls, period, portfolio, indicator):
         return cls._satisfaction(period, portfolio, indicator, 'adhesion')
+
+    @classmethod
+    def _query_adhesion_information_satisfaction(
+            cls, period, portfolio, indicator):
+        return cls._satisfaction(
+            period, portfolio, indicator, 'adhesion_information')
 
     @classmethod
     def _query_declaration_satisfaction(cls, period, portfolio, indicator):

@@ -209,6 +209,7 @@ def generate_activity(cursor):
         'SELECT id, c.context, CAST(%(today)s AS DATE) - (id * 7) %% 1800, '
         'CAST(1 + id %% 5 AS VARCHAR), 0, NOW() '
         'FROM spsti_member CROSS JOIN (VALUES (\'adhesion\'), '
+        '(\'adhesion_information\'), '
         '(\'declaration\')) c (context) WHERE id %% 3 = 0',
         {'today': today})
     for table in ['spsti_visit_request', 'spsti_slot', 'spsti_company_sheet',

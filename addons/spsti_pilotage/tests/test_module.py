@@ -76,6 +76,8 @@ PORTAL = {
     'PORTAL_EMPLOYEES': (1, 3),
     # Scores 5 (M1), 3 and 4 (M2) in the period; M4's is in 2026.
     'ADHESION_SATISFACTION': (2, 3),
+    # Scores 4 (M1) and 2 (M2) in the period; M4's is in 2026.
+    'ADHESION_INFORMATION_SATISFACTION': (1, 2),
     'DECLARATION_SATISFACTION': (1, 2),
     }
 # Per team: T1 (M1, M3; E1, E3) and T2 (M2, M4; E2).
@@ -98,6 +100,7 @@ TEAMS = {
     'PORTAL_ESTABLISHMENTS': ((2, 2), (0, 1)),
     'PORTAL_EMPLOYEES': ((1, 2), (0, 2)),
     'ADHESION_SATISFACTION': ((1, 1), (1, 2)),
+    'ADHESION_INFORMATION_SATISFACTION': ((1, 1), (0, 1)),
     }
 
 

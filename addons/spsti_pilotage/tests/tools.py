@@ -285,6 +285,9 @@ def create_portal_accounts(service):
                 (m2, 'adhesion', '3', '2022-06-01'),
                 (m2, 'adhesion', '4', '2025-12-31'),
                 (m4, 'adhesion', '2', '2026-02-01'),
+                (m1, 'adhesion_information', '4', '2024-02-01'),
+                (m2, 'adhesion_information', '2', '2025-12-31'),
+                (m4, 'adhesion_information', '5', '2026-02-01'),
                 (m1, 'declaration', '4', '2025-01-20'),
                 (m2, 'declaration', '1', '2025-01-25'),
                 ]])
