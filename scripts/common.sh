@@ -26,12 +26,23 @@ apt_install() {
         apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# Install the Debian packages whose commands are missing.
-# Usage: ensure_debs command:package ...
+# LibreOffice converts the reports: Writer for the PDF documents, Calc for
+# the spreadsheets (the XLSX annual report).
+OFFICE_DEBS=(soffice:libreoffice-writer-nogui
+    /usr/lib/libreoffice/program/libsclo.so:libreoffice-calc-nogui)
+
+# Install the Debian packages whose commands (or files, given by absolute
+# path, for a package without a command of its own) are missing.
+# Usage: ensure_debs command:package /path/of/a/file:package ...
 ensure_debs() {
-    local missing=() pair
+    local missing=() pair check
     for pair in "$@"; do
-        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+        check=${pair%%:*}
+        if [[ $check == /* ]]; then
+            [ -e "$check" ] || missing+=("${pair#*:}")
+        else
+            command -v "$check" >/dev/null 2>&1 || missing+=("${pair#*:}")
+        fi
     done
     [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }

@@ -1,9 +1,5 @@
 """Demo indicators: the measures of the last five years for the service
-and per team, so the dashboards open on figures."""
-import datetime as dt
-
-from dateutil.relativedelta import relativedelta
-
+and each scope, so the dashboards open on figures."""
 from trytond.pool import Pool, PoolMeta
 
 
@@ -24,9 +20,5 @@ class Demo(metaclass=PoolMeta):
         if not config.export_service_code:
             config.export_service_code = 'SPSTI-DEMO'
             config.save()
-        today = dt.date.today()
-        indicators = Indicator.search([])
-        for scope in ['service', 'team', 'professional']:
-            Indicator.compute(indicators,
-                today - relativedelta(years=5) + dt.timedelta(days=1),
-                today, scope)
+        # As the scheduled task computes them every night.
+        Indicator.compute_default_windows()

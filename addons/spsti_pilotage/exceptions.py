@@ -12,3 +12,7 @@ class IndicatorError(UserError):
 
 class ExportError(UserError):
     "The pseudonymised export cannot be made."
+
+
+class IndicatorBusyError(IndicatorError):
+    "The same computation is running in another transaction."

@@ -4,11 +4,12 @@ and the measures computed from it in SQL for a period and a scope."""
 import datetime as dt
 
 from dateutil.relativedelta import relativedelta
-from sql import Literal, Null
+from sql import Literal, Null, Select
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case, Coalesce
 
 from trytond.i18n import gettext
+from trytond.ir.cron import str2bigint
 from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields,
     sequence_ordered)
@@ -18,7 +19,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
-from .exceptions import IndicatorValidationError
+from .exceptions import IndicatorBusyError, IndicatorValidationError
 
 SCOPES = [
     ('service', "Service"),
@@ -61,21 +62,24 @@ class Portfolio:
         self.member = pool.get('spsti.member').__table__()
         self.team = pool.get('spsti.team').__table__()
 
-    def join(self, from_=None, establishment=None):
-        """from_ joined to the portfolio by its establishment column, or
-        the members alone when from_ is None."""
+    def join(self, from_=None, establishment=None, member=None):
+        """from_ joined to the portfolio by its establishment column, else
+        by its member column; the members alone when from_ is None."""
         est, mem, team = self.establishment, self.member, self.team
-        if from_ is not None:
+        self._by_establishment = establishment is not None
+        if from_ is None:
+            from_ = mem
+            team_id = mem.team
+        elif establishment is not None:
             from_ = from_.join(est, condition=est.id == establishment
                 ).join(mem, condition=mem.id == est.member)
             team_id = Coalesce(est.team, mem.team)
         else:
-            from_ = mem
+            from_ = from_.join(mem, condition=mem.id == member)
             team_id = mem.team
         if self.scope in {'centre', 'professional', 'team'}:
             from_ = from_.join(team, 'LEFT', condition=team.id == team_id)
         self._team_id = team_id
-        self._by_establishment = from_ is not mem
         return from_
 
     @property
@@ -142,7 +146,12 @@ class Indicator(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
         help="The default period, counted back from today.")
     parameter = fields.Char(
         "Thésaurus Code",
-        help="The visit type or advice type code the indicator counts.")
+        help="The visit type, advice type or follow-up category code the "
+        "indicator counts.")
+    threshold = fields.Integer(
+        "Threshold",
+        help="The number the definition compares to: the days from which "
+        "a work stoppage is long, the lowest score counted as satisfied.")
     measures = fields.One2Many('spsti.indicator.measure', 'indicator',
         "Measures", readonly=True)
 
@@ -169,6 +178,18 @@ class Indicator(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
                             'spsti_pilotage.msg_indicator_unknown_code',
                             indicator=indicator.rec_name,
                             code=indicator.code))
+        if field_names & {'code', 'threshold'}:
+            for indicator in indicators:
+                if (indicator.code in cls._threshold_codes()
+                        and indicator.threshold is None):
+                    raise IndicatorValidationError(gettext(
+                            'spsti_pilotage.msg_indicator_threshold',
+                            indicator=indicator.rec_name))
+
+    @classmethod
+    def _threshold_codes(cls):
+        "The codes whose computation compares to the threshold."
+        return {'LONG_STOPPAGE'}
 
     def window_period(self, today=None):
         "The window of the indicator ending today: (from, to)."
@@ -177,16 +198,20 @@ class Indicator(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
             + dt.timedelta(days=1), today)
 
     @classmethod
-    def compute(cls, indicators, from_date, to_date, scope='service'):
+    def compute(cls, indicators, from_date, to_date, scope='service',
+            scheduled=False):
         """Compute the indicators over the period for each record of the
         scope (one measure for the service) and store them as measures,
-        replacing those of the same indicator, period and scope."""
+        replacing those of the same indicator, period and scope. Refused
+        while another transaction computes one of them for that period
+        and scope (IndicatorBusyError)."""
         pool = Pool()
         Measure = pool.get('spsti.indicator.measure')
         if from_date > to_date:
             raise IndicatorValidationError(gettext(
                     'spsti_pilotage.msg_period_inverted',
                     from_date=from_date, to_date=to_date))
+        cls.lock_computation(indicators, from_date, to_date, scope)
         cursor = Transaction().connection.cursor()
         period = Period(from_date, to_date)
         to_save = []
@@ -200,7 +225,7 @@ class Indicator(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
                     continue
                 to_save.append(Measure.from_figures(
                         indicator, period, scope, key,
-                        numerator or 0, denominator))
+                        numerator or 0, denominator, scheduled=scheduled))
         Measure.delete(Measure.search([
                     ('indicator', 'in', [i.id for i in indicators]),
                     ('from_date', '=', from_date),
@@ -209,6 +234,69 @@ class Indicator(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
                     ]))
         Measure.save(to_save)
         return to_save
+
+    @classmethod
+    def lock_computation(cls, indicators, from_date, to_date, scope):
+        """Hold, until the end of the transaction, the computation of each
+        indicator over the period and scope, or raise IndicatorBusyError
+        when another transaction holds one. On PostgreSQL an advisory lock
+        taken without waiting: a transaction that waited would still see
+        the measures as they were before the other one committed, and
+        would add its own beside them (the unique key of the measures then
+        refuses them). SQLite has one writer at a time."""
+        pool = Pool()
+        Measure = pool.get('spsti.indicator.measure')
+        transaction = Transaction()
+        database = transaction.database
+        cursor = transaction.connection.cursor()
+        for indicator in indicators:
+            key = str2bigint(f'{Measure.__name__},{indicator.id},'
+                f'{from_date.isoformat()},{to_date.isoformat()},{scope}')
+            cursor.execute(*Select([database.lock_id(key)]))
+            locked, = cursor.fetchone()
+            if not locked:
+                scopes = dict(Measure.fields_get(['scope'])['scope'][
+                        'selection'])
+                raise IndicatorBusyError(gettext(
+                        'spsti_pilotage.msg_computation_busy',
+                        indicator=indicator.rec_name,
+                        from_date=from_date, to_date=to_date,
+                        scope=scopes[scope]))
+
+    @classmethod
+    def compute_default_windows(cls, today=None, scopes=None):
+        """Scheduled: every indicator over its default window ending today
+        (the window of its definition), for the service and each other
+        scope. The measures of the previous scheduled run are replaced;
+        those computed on demand stay. A computation an identical one
+        holds at the same time is left to it. Returns the measures."""
+        pool = Pool()
+        Measure = pool.get('spsti.indicator.measure')
+        Batch = pool.get('spsti.batch')
+        today = today or dt.date.today()
+        scopes = scopes or [s for s, _ in SCOPES]
+        indicators = cls.search([])
+        measures, busy = [], []
+        with Batch.run(gettext('spsti_pilotage.msg_batch_indicators'),
+                total=len(indicators) * len(scopes)) as batch:
+            for scope in scopes:
+                Measure.delete(Measure.search([
+                            ('scheduled', '=', True),
+                            ('scope', '=', scope),
+                            ('to_date', '<', today),
+                            ]))
+                for indicator in indicators:
+                    from_date, to_date = indicator.window_period(today)
+                    try:
+                        measures += cls.compute([indicator], from_date,
+                            to_date, scope, scheduled=True)
+                    except IndicatorBusyError as exception:
+                        busy.append(exception.message)
+                    batch.advance(1)
+            batch.complete(summary='\n'.join([gettext(
+                            'spsti_pilotage.msg_batch_indicators_done',
+                            measures=len(measures))] + busy))
+        return measures
 
     # The queries: each selects (scope key, numerator, denominator) grouped
     # by the scope key, in one statement.
@@ -400,11 +488,16 @@ class Indicator(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     def _query_annex4(cls, period, portfolio, indicator):
         from_, where, consultation, employee = cls._issued(period)
         from_ = cls._by_request(portfolio, from_, consultation.request)
-        adjustment = ((consultation.outcome == 'fit_with_adjustment')
-            | (Coalesce(consultation.adjustment_proposal, '') != ''))
         return from_.select(
             portfolio.key, Count(consultation.id), Literal(None),
-            where=where & adjustment, group_by=portfolio.group_by)
+            where=where & cls._adjustment(consultation),
+            group_by=portfolio.group_by)
+
+    @staticmethod
+    def _adjustment(consultation):
+        "Whether an outcome proposes an adjustment of the post."
+        return ((consultation.outcome == 'fit_with_adjustment')
+            | (Coalesce(consultation.adjustment_proposal, '') != ''))
 
     @classmethod
     def _query_social(cls, period, portfolio, indicator):
@@ -450,6 +543,64 @@ class Indicator(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
             & period.dates(request.done_date)
             & (type_.code == indicator.parameter),
             group_by=portfolio.group_by)
+
+    @classmethod
+    def _query_long_stoppage(cls, period, portfolio, indicator):
+        """Employees with a long work stoppage that started in the period
+        (the denominator), and those of them with an issued outcome
+        proposing an adjustment of their post from its first day off to
+        the end of the period."""
+        pool = Pool()
+        stoppage = pool.get('spsti.work_stoppage').__table__()
+        consultation = pool.get('spsti.dmst.consultation').__table__()
+        file = pool.get('spsti.dmst').__table__()
+        date = period.to_date
+        last_day = Case(
+            ((stoppage.end_date == Null) | (stoppage.end_date > date), date),
+            else_=stoppage.end_date)
+        adjusted = consultation.join(file,
+            condition=consultation.file == file.id
+            ).select(file.employee, consultation.date,
+            where=(consultation.state == 'issued')
+            & (consultation.date <= date)
+            & cls._adjustment(consultation))
+        from_ = portfolio.join(
+            stoppage.join(adjusted, 'LEFT',
+                condition=(adjusted.employee == stoppage.employee)
+                & (adjusted.date >= stoppage.start_date)),
+            member=stoppage.member)
+        return from_.select(
+            portfolio.key,
+            Count(Case((adjusted.employee != Null, stoppage.employee)),
+                distinct=True),
+            Count(stoppage.employee, distinct=True),
+            where=(stoppage.kind != 'maternity')
+            & period.dates(stoppage.start_date)
+            & (days_between(stoppage.start_date, last_day) + 1
+                >= indicator.threshold),
+            group_by=portfolio.group_by)
+
+    @classmethod
+    def _query_followed_category(cls, period, portfolio, indicator):
+        """Employees followed at the end of the period (denominator), and
+        those of them with an assignment in force of the follow-up
+        category of the indicator's code (as set by the doctor, else as
+        computed)."""
+        category = Pool().get('spsti.follow_up.category').__table__()
+        from_, where, assignment = cls._followed(portfolio, period)
+        in_category = Coalesce(
+            assignment.category_override, assignment.category).in_(
+            category.select(category.id,
+                where=category.code == indicator.parameter))
+        return from_.select(
+            portfolio.key,
+            Count(Case((in_category, assignment.employee)), distinct=True),
+            Count(assignment.employee, distinct=True),
+            where=where, group_by=portfolio.group_by)
+
+    _query_followed_sig = _query_followed_category
+    _query_followed_sia = _query_followed_category
+    _query_followed_sir = _query_followed_category
 
     @classmethod
     def _members_dated(cls, period, portfolio, column):
@@ -544,6 +695,13 @@ class Measure(ModelSQL, ModelView):
     percentage = fields.Function(
         fields.Float("Percentage", digits=(3, 1)), 'get_percentage')
     computed = fields.DateTime("Computed", readonly=True)
+    scheduled = fields.Boolean("Scheduled", readonly=True,
+        help="Computed by the scheduled task, which replaces it at its "
+        "next run.")
+    # The id of the record of the scope (0 for the service): with the
+    # indicator, period and scope, the unique key of a measure.
+    scope_record = fields.Integer("Scope Record ID", required=True,
+        readonly=True)
     numerator_definition = fields.Function(
         fields.Text("Numerator"), 'get_definition')
     denominator_definition = fields.Function(
@@ -561,10 +719,34 @@ class Measure(ModelSQL, ModelView):
                 (t.indicator, Index.Equality()),
                 (t.to_date, Index.Range()),
                 (t.scope, Index.Equality())))
+        cls._sql_constraints += [
+            ('measure_unique', Unique(t, t.indicator, t.from_date,
+                    t.to_date, t.scope, t.scope_record),
+                'spsti_pilotage.msg_measure_unique'),
+            ]
+
+    @classmethod
+    def __register__(cls, module):
+        table_h = cls.__table_handler__(module)
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        # Measures computed before the key: their scope record is the
+        # only Many2One set.
+        if (table_h.column_exist('scope')
+                and not table_h.column_exist('scope_record')):
+            table_h.add_column('scope_record', 'INTEGER')
+            cursor.execute(*table.update([table.scope_record],
+                    [Coalesce(table.sector, table.centre, table.team,
+                            table.professional, table.member, 0)]))
+        super().__register__(module)
+
+    @classmethod
+    def default_scheduled(cls):
+        return False
 
     @classmethod
     def from_figures(cls, indicator, period, scope, key, numerator,
-            denominator):
+            denominator, scheduled=False):
         "The measure (not saved) of the figures of one scope record."
         if indicator.unit == 'count':
             value = numerator
@@ -575,7 +757,8 @@ class Measure(ModelSQL, ModelView):
             indicator=indicator, from_date=period.from_date,
             to_date=period.to_date, scope=scope, numerator=numerator,
             denominator=denominator, value=value,
-            computed=dt.datetime.now())
+            computed=dt.datetime.now(), scheduled=scheduled,
+            scope_record=key or 0)
         if scope in SCOPE_MODELS:
             setattr(measure, scope, key)
         return measure

@@ -306,7 +306,8 @@ def login_code(page):
 @portal_route('/adhesion', methods=('GET', 'POST'), login=False)
 def adhesion(page):
     """Adhésion en ligne: the membership request of a new company, with
-    the satisfaction question at its end."""
+    the satisfaction questions at its end (the process, the information
+    received)."""
     pool = page.pool
     Member = pool.get('spsti.member')
     Satisfaction = pool.get('spsti.portal.satisfaction')
@@ -328,14 +329,18 @@ def adhesion(page):
         except UserError as e:
             errors = e.message.split('\n')
         else:
-            if form.get('score') in dict(Satisfaction.score.selection):
-                Satisfaction.create([{
-                            'member': member.id,
-                            'context': 'adhesion',
-                            'score': form['score'],
-                            'comment': form.get('comment', '').strip()
-                            or None,
-                            }])
+            scores = dict(Satisfaction.score.selection)
+            comment = form.get('comment', '').strip() or None
+            Satisfaction.create([{
+                        'member': member.id,
+                        'context': context,
+                        'score': form[name],
+                        'comment': comment,
+                        }
+                    for context, name in [
+                        ('adhesion', 'score'),
+                        ('adhesion_information', 'information_score')]
+                    if form.get(name) in scores])
             return page.render('adhesion_done.html', member=member)
     return page.render('adhesion.html', form=form, errors=errors,
         scores=Satisfaction.fields_get(['score'])['score']['selection'],

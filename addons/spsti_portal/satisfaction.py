@@ -1,5 +1,6 @@
-"""Satisfaction: the answer to the question asked at the end of an online
-membership or of a declaration, for the service's indicators."""
+"""Satisfaction: the answers to the questions asked at the end of an online
+membership (the process, the information received) or of a declaration,
+for the service's indicators."""
 import datetime as dt
 
 from sql import Cast, Literal
@@ -10,6 +11,7 @@ from trytond.transaction import Transaction
 
 CONTEXTS = [
     ('adhesion', "Online membership"),
+    ('adhesion_information', "Information received at membership"),
     ('declaration', "Workforce declaration"),
     ]
 SCORES = [

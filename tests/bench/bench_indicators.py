@@ -1,15 +1,25 @@
 #!/usr/bin/env python3
 """Benchmark of the indicators (spsti_pilotage) over five years of visits.
 
-Builds its own database on the given backend (PostgreSQL in practice):
-activates spsti_pilotage, loads the shipped referentials, creates demo
-members and a workforce of --employees employees, then, in SQL, five
-years of activity: two visit requests per assignment (most done, some
-late, some still to plan), a slot per request done (one in ten a
-no-show), a company risk sheet for two establishments in three, a medical
-file for four employees in five and an issued consultation for one visit
-in five. Then computes every indicator for the whole service and per
-team, and prints the seconds per indicator.
+Builds its own PostgreSQL database: activates spsti_pilotage with
+spsti_portal (whose indicators come with it), loads the shipped
+referentials and generates with the ORM demo generator the members and a
+template workforce of --template-employees employees (follow-up
+categories computed from their exposures), then copies the template's
+people by plain SQL until --employees (see bench_due_visits: each copy
+moves its dates back by up to a year and leaves some people out). Then,
+in SQL, five years of activity: two visit requests per assignment (most
+done, some late, some still to plan), a slot per request done (one in ten
+a no-show), a company risk sheet for two establishments in three, a
+medical file for four employees in five and an issued consultation for
+one visit in five (one in fifty with a job adjustment), a work stoppage
+for one employee in twenty (a third of them long), portal accounts for
+one employee in ten and half the members, and satisfaction answers.
+
+Prints the seconds of a plain-SQL reference (the employees followed at
+the end of the window, the denominator most indicators share, counted
+once), then of every indicator for the whole service and for each scope
+of --scopes (per team by default), with the peak memory.
 
     tests/bench/run_bench.sh bench_indicators --employees 300000
 
@@ -20,29 +30,36 @@ or, against a server of your own:
 """
 import datetime as dt
 import time
+from types import SimpleNamespace
 
 import benchlib
+from bench_due_visits import copy_workforce
 from benchlib import max_rss_mb
 
 
 def parse_args():
     parser = benchlib.argument_parser(__doc__, 'bench_indicators')
     parser.add_argument('--employees', type=int, default=300000)
-    parser.add_argument('--members', type=int, default=0,
-        help="member companies (default: one per 20 employees)")
+    parser.add_argument('--template-employees', type=int, default=10000,
+        help="employees generated with the ORM, then copied")
     parser.add_argument('--scopes', default='service,team',
         help="comma-separated scopes to compute (service, sector, centre, "
         "team, professional, member)")
-    return benchlib.parse_args(parser)
+    args = benchlib.parse_args(parser)
+    if not args.database_uri.startswith('postgresql'):
+        parser.error("the activity is generated for PostgreSQL")
+    return args
 
 
 def main():
     args = parse_args()
     started = time.monotonic()
-    with benchlib.bench_database(args, 'spsti_pilotage'):
+    with benchlib.bench_database(
+            args, ['spsti_pilotage', 'spsti_portal']):
         from trytond.pool import Pool
         from trytond.transaction import Transaction
 
+        template = min(args.employees, args.template_employees)
         with Transaction().start(args.database_name, 0) as transaction:
             from trytond.modules.spsti_base.demo import DemoContext
             from trytond.modules.spsti_base.thesaurus import (
@@ -51,8 +68,10 @@ def main():
             Demo = pool.get('spsti.demo')
             Assignment = pool.get('spsti.assignment')
             load_shipped_lists()
-            ctx = DemoContext(args.members or max(1, args.employees // 20),
-                args.employees, seed=args.seed)
+            # One member per 20 employees of the whole service: the copies
+            # of the template's people share the template's establishments.
+            ctx = DemoContext(max(1, args.employees // 20), template,
+                seed=args.seed)
             ctx.company = Demo.generate_company(ctx)
             with transaction.set_context(company=ctx.company.id):
                 Demo.generate_organisation(ctx)
@@ -61,13 +80,20 @@ def main():
                 Demo.generate_workforce(ctx)
             transaction.commit()
             count = Assignment.search_count([])
-        print(f"workforce: {count} assignments, "
+        print(f"template: {count} assignments of {template} employees, "
             f"{time.monotonic() - started:.0f} s", flush=True)
+        if args.employees > template:
+            copy_workforce(SimpleNamespace(
+                    database_name=args.database_name,
+                    assignments=round(args.employees * count / template)))
+            print(f"workforce copied, {time.monotonic() - started:.0f} s",
+                flush=True)
         with Transaction().start(args.database_name, 0) as transaction:
             generate_activity(transaction.connection.cursor())
             transaction.commit()
         print(f"activity generated, {time.monotonic() - started:.0f} s",
             flush=True)
+        reference(args)
         for scope in args.scopes.split(','):
             run(args, scope.strip())
 
@@ -131,6 +157,21 @@ def generate_activity(cursor):
         'create_uid, create_date) '
         'SELECT id, CAST(%(today)s AS DATE) - id %% 1800, \'open\', 0, NOW() '
         'FROM spsti_employee WHERE id %% 5 <> 0', {'today': today})
+    # A work stoppage for one employee in twenty, over five years, of 10
+    # to 190 days (a third of them 90 days or more), a few going on; one
+    # in eight a maternity leave.
+    cursor.execute(
+        'INSERT INTO spsti_work_stoppage (employee, member, kind, '
+        'start_date, end_date, create_uid, create_date) '
+        'SELECT a.employee, a.member, '
+        'CASE WHEN a.id %% 8 = 0 THEN \'maternity\' '
+        'WHEN a.id %% 8 = 1 THEN \'work_accident\' '
+        'ELSE \'sickness\' END, s.start_date, '
+        'CASE WHEN a.id %% 11 = 0 THEN NULL '
+        'ELSE s.start_date + 10 + (a.id * 17) %% 180 END, 0, NOW() '
+        'FROM spsti_assignment a CROSS JOIN LATERAL (SELECT '
+        'CAST(%(today)s AS DATE) - (a.id * 53) %% 1800 AS start_date) s '
+        'WHERE a.id %% 20 = 3', {'today': today})
     cursor.execute(
         'INSERT INTO spsti_dmst_consultation (file, request, visit_type, '
         'professional, date, mode, outcome, adjustment_proposal, state, '
@@ -143,11 +184,64 @@ def generate_activity(cursor):
         'ON f.employee = q.employee '
         'WHERE q.state = \'done\' AND q.id %% 5 = 0',
         {'professional': professionals[0][0]})
+    # Portal accounts: one employee in ten, an administrator for every
+    # other member; satisfaction answers for one member in three.
+    cursor.execute(
+        'INSERT INTO web_user (email, active, employee, create_uid, '
+        'create_date) '
+        'SELECT \'employee\' || id || \'@example.com\', true, id, 0, '
+        'CAST(%(today)s AS TIMESTAMP) - (id %% 1800) * INTERVAL \'1 day\' '
+        'FROM spsti_employee WHERE id %% 10 = 1', {'today': today})
+    cursor.execute(
+        'INSERT INTO web_user (email, active, create_uid, create_date) '
+        'SELECT \'member\' || id || \'@example.com\', true, 0, '
+        'CAST(%(today)s AS TIMESTAMP) - (id %% 1800) * INTERVAL \'1 day\' '
+        'FROM spsti_member WHERE id %% 2 = 0', {'today': today})
+    cursor.execute(
+        'INSERT INTO spsti_portal_member_access (web_user, member, '
+        'administrator, active, create_uid, create_date) '
+        'SELECT u.id, m.id, true, true, 0, u.create_date '
+        'FROM web_user u JOIN spsti_member m '
+        'ON u.email = \'member\' || m.id || \'@example.com\'')
+    cursor.execute(
+        'INSERT INTO spsti_portal_satisfaction (member, context, date, '
+        'score, create_uid, create_date) '
+        'SELECT id, c.context, CAST(%(today)s AS DATE) - (id * 7) %% 1800, '
+        'CAST(1 + id %% 5 AS VARCHAR), 0, NOW() '
+        'FROM spsti_member CROSS JOIN (VALUES (\'adhesion\'), '
+        '(\'adhesion_information\'), '
+        '(\'declaration\')) c (context) WHERE id %% 3 = 0',
+        {'today': today})
     for table in ['spsti_visit_request', 'spsti_slot', 'spsti_company_sheet',
-            'spsti_dmst', 'spsti_dmst_consultation']:
+            'spsti_dmst', 'spsti_dmst_consultation', 'spsti_work_stoppage',
+            'web_user', 'spsti_portal_satisfaction']:
         cursor.execute(f'SELECT COUNT(*) FROM {table}')
         print(f"  {table}: {cursor.fetchone()[0]} rows", flush=True)
     cursor.execute('ANALYZE')
+
+
+def reference(args):
+    """Plain SQL: the distinct employees followed at the end of the window
+    (assignment in force at a member then), the denominator of most rates.
+    An indicator of employees costs this count and its numerator's."""
+    from trytond.transaction import Transaction
+
+    today = dt.date.today()
+    with Transaction().start(args.database_name, 0, readonly=True) as t:
+        cursor = t.connection.cursor()
+        start = time.monotonic()
+        cursor.execute(
+            'SELECT COUNT(DISTINCT a.employee) FROM spsti_assignment a '
+            'JOIN spsti_member m ON m.id = a.member '
+            'WHERE a.start_date <= %(today)s '
+            'AND (a.end_date IS NULL OR a.end_date >= %(today)s) '
+            'AND m.membership_date <= %(today)s '
+            'AND (m.strike_off_date IS NULL '
+            'OR m.strike_off_date > %(today)s)', {'today': today})
+        followed, = cursor.fetchone()
+        seconds = time.monotonic() - start
+    print(f"\nplain SQL reference: {followed} employees followed, "
+        f"{seconds:.2f} s", flush=True)
 
 
 def run(args, scope):
@@ -176,7 +270,7 @@ def run(args, scope):
             if scope == 'service' and measures:
                 m, = measures
                 figure = f"{m.numerator:,.0f} / {m.denominator or '–'}"
-            print(f"  {indicator.code:<18} {seconds:7.2f} s  "
+            print(f"  {indicator.code:<24} {seconds:7.2f} s  "
                 f"{len(measures):>5} measures  {figure}", flush=True)
         if profile:
             profile.disable()

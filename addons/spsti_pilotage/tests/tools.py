@@ -8,13 +8,16 @@ Period 2021-01-01 – 2025-12-31, first team T1, other team T2:
   validated 2022-02-01;
 - employees: A at E1 since 2020; B at E1 2020 – 2024-06-30; C at E2 since
   2022-06-01; D at E2 since 2023 and at E1 since 2024; F at E3 since 2019;
-- visit requests R1 … R9, medical files, consultations, an awareness
-  action and slots as written below."""
+- follow-up categories in force: A and C SIG, D SIA at E2 and SIG
+  overridden to SIR by the doctor at E1;
+- work stoppages S1 … S6, visit requests R1 … R9, medical files,
+  consultations, an awareness action and slots as written below."""
 import datetime as dt
 
 from trytond.modules.spsti_adherent.tests.tools import (
     create_assignment, create_employee, create_member, setup_referentials)
 from trytond.pool import Pool
+from trytond.transaction import Transaction
 
 FROM_DATE = dt.date(2021, 1, 1)
 TO_DATE = dt.date(2025, 12, 31)
@@ -37,6 +40,9 @@ def create_service():
     Action = pool.get('spsti.workplace_action')
     ActionType = pool.get('spsti.workplace_action.type')
     Slot = pool.get('spsti.slot')
+    Assignment = pool.get('spsti.assignment')
+    Category = pool.get('spsti.follow_up.category')
+    Stoppage = pool.get('spsti.work_stoppage')
 
     org = setup_referentials()
     t1, t2 = org['team'], org['other_team']
@@ -72,6 +78,30 @@ def create_service():
         'D1': create_assignment(people['D'], e1, start=d('2024-01-01')),
         'F': create_assignment(people['F'], e3, start=d('2019-01-01')),
         }
+    category = {c.code: c.id for c in Category.search([])}
+    Assignment.write([a['A'], a['C'], a['D1']], {'category': category['SIG']},
+        [a['D2']], {'category': category['SIA']},
+        [a['D1']], {'category_override': category['SIR']})
+
+    def stoppage(name, member, kind, start, end=None):
+        return {'employee': people[name].id, 'member': member.id,
+            'kind': kind, 'start_date': d(start),
+            'end_date': d(end) if end else None}
+    Stoppage.create([
+            # S1: 152 days, long.
+            stoppage('A', m1, 'sickness', '2024-01-01', '2024-05-31'),
+            # S2: going on, 92 days by 2025-12-31, long.
+            stoppage('C', m2, 'work_accident', '2025-10-01'),
+            # S3: maternity leave, never counted.
+            stoppage('B', m1, 'maternity', '2022-01-01', '2022-06-30'),
+            # S4: 32 days, short.
+            stoppage('D', m2, 'sickness', '2025-01-10', '2025-02-10'),
+            # S5: before the period.
+            stoppage('C', m2, 'sickness', '2020-03-01', '2020-09-01'),
+            # S6: going on, 47 days by 2025-12-31, short.
+            stoppage('D', m1, 'sickness', '2025-11-15'),
+            ])
+
     # Only the requests below: none the engine may have made.
     VisitRequest.delete(VisitRequest.search([]))
     types = {t.code: t for t in VisitType.search([])}
@@ -187,3 +217,78 @@ def create_service():
         'establishments': (e1, e2, e3, e4), 'people': people,
         'assignments': a, 'requests': r,
         }
+
+
+def create_portal_accounts(service):
+    """Portal accounts (spsti_portal) of the service of create_service,
+    created on the dates given, and satisfaction answers:
+
+    - employer accounts: U1 (2024-03-01) for M1; U2 (2024-05-01) whose
+      access to M2 is deactivated; U3 (2023-01-01) deactivated, for M2; U4
+      (2026-01-15, after the period) for M2;
+    - employee accounts: U5 (2025-02-01) of A, U6 (2024-01-01) of B, U7
+      (2026-02-01) of C;
+    - establishments E5 of M1, E6 of M2 (closed, inactive);
+    - answers: membership M1 5 (2024-02-01), M2 3 (2022-06-01), M2 4
+      (2025-12-31), M4 2 (2026-02-01); declaration M1 4 (2025-01-20), M2 1
+      (2025-01-25)."""
+    pool = Pool()
+    User = pool.get('web.user')
+    Access = pool.get('spsti.portal.member_access')
+    Establishment = pool.get('spsti.establishment')
+    Satisfaction = pool.get('spsti.portal.satisfaction')
+    m1, m2, _, m4 = service['members']
+    people = service['people']
+    cursor = Transaction().connection.cursor()
+
+    def created(records, date):
+        table = records[0].__table__()
+        cursor.execute(*table.update([table.create_date],
+                [dt.datetime.combine(d(date), dt.time(9))],
+                where=table.id.in_([r.id for r in records])))
+
+    accounts, dates = {}, {}
+    for name, active, employee, date in [
+            ('U1', True, None, '2024-03-01'),
+            ('U2', True, None, '2024-05-01'),
+            ('U3', False, None, '2023-01-01'),
+            ('U4', True, None, '2026-01-15'),
+            ('U5', True, 'A', '2025-02-01'),
+            ('U6', True, 'B', '2024-01-01'),
+            ('U7', True, 'C', '2026-02-01'),
+            ]:
+        user, = User.create([{
+                    'email': f'{name.lower()}@example.com',
+                    'active': active,
+                    'employee': people[employee].id if employee else None,
+                    }])
+        created([user], date)
+        accounts[name], dates[name] = user, date
+    for name, member, active in [
+            ('U1', m1, True), ('U2', m2, False), ('U3', m2, True),
+            ('U4', m2, True)]:
+        access, = Access.create([{
+                    'web_user': accounts[name].id, 'member': member.id,
+                    'administrator': True, 'active': active}])
+        created([access], dates[name])
+    Establishment.create([
+            {'member': m1.id, 'name': "Fournil",
+                'address': m1.party.addresses[0].id},
+            {'member': m2.id, 'name': "Ancien atelier",
+                'address': m2.party.addresses[0].id, 'active': False},
+            ])
+    Satisfaction.create([
+            {'member': member.id, 'context': context, 'score': score,
+                'date': d(date)}
+            for member, context, score, date in [
+                (m1, 'adhesion', '5', '2024-02-01'),
+                (m2, 'adhesion', '3', '2022-06-01'),
+                (m2, 'adhesion', '4', '2025-12-31'),
+                (m4, 'adhesion', '2', '2026-02-01'),
+                (m1, 'adhesion_information', '4', '2024-02-01'),
+                (m2, 'adhesion_information', '2', '2025-12-31'),
+                (m4, 'adhesion_information', '5', '2026-02-01'),
+                (m1, 'declaration', '4', '2025-01-20'),
+                (m2, 'declaration', '1', '2025-01-25'),
+                ]])
+    return accounts

@@ -586,7 +586,7 @@ class SpstiPortalRouteTestCase(PortalRouteTestMixin, RouteTestCase):
                 "prélèvement SEPA"]:
             self.assertIn(text, response.text)
         values.update(name="Bistrot des Halles", siret=siret(siren(303)),
-            workforce_sir='1', mandate='1', score='5')
+            workforce_sir='1', mandate='1', score='5', information_score='3')
         self.smtp.messages.clear()
         response = self.post('/adhesion', values)
         self.assertEqual(response.status_code, 200,
@@ -610,9 +610,10 @@ class SpstiPortalRouteTestCase(PortalRouteTestMixin, RouteTestCase):
             self.assertEqual(member.adhesion_user.email, 'gerant@bistrot.fr')
             self.assertEqual(
                 member.adhesion_user.member_accesses[0].administrator, True)
-            self.assertEqual(Satisfaction.search_count([
-                        ('member', '=', member.id),
-                        ('context', '=', 'adhesion')]), 1)
+            self.assertEqual(
+                {(s.context, s.score) for s in Satisfaction.search([
+                            ('member', '=', member.id)])},
+                {('adhesion', '5'), ('adhesion_information', '3')})
         response = self.post('/adhesion', values)
         self.assertEqual(response.status_code, 400)
         self.assertIn(siren(303), response.text)
