@@ -1,0 +1,11 @@
+from trytond.exceptions import UserError
+
+
+class OnlineBookingError(UserError):
+    """A slot cannot be booked, moved or cancelled online (policy, delay,
+    qualification, teleconsultation)."""
+
+
+class SlotQualificationError(UserError):
+    """The professional of a slot may not perform the visit type, or the
+    visit type requires presence and the slot is a teleconsultation."""
