@@ -20,11 +20,21 @@ templates.loader = ChoiceLoader([templates.loader, FileSystemLoader(
 OPEN_STATES = ['to_plan', 'planned']
 
 
+def self_booking(page):
+    "Whether the portal's pages link to self-booking (module activated)."
+    return hasattr(page.pool.get('spsti.slot'), 'book_online')
+
+
+# The employee's and the employer's visits pages show the links when the
+# function is defined and answers yes for the page's database.
+templates.globals['self_booking'] = self_booking
+
+
 def booking_activated(func):
     "404 on a database where spsti_booking is not activated."
     @wraps(func)
     def wrapper(page, **kwargs):
-        if not hasattr(page.pool.get('spsti.slot'), 'book_online'):
+        if not self_booking(page):
             abort(HTTPStatus.NOT_FOUND)
         return func(page, **kwargs)
     return wrapper
