@@ -44,10 +44,7 @@ def booking_activated(func):
 @booking_activated
 @employee_page
 def employee_booking(page, request_id):
-    request = page.record('spsti.visit.request', request_id, [
-            ('employee', '=', page.employee.id),
-            ('state', 'in', OPEN_STATES),
-            ])
+    request = employee_request(page, request_id)
     return booking(page, request, 'employee_portal', '/me')
 
 
@@ -55,10 +52,7 @@ def employee_booking(page, request_id):
 @booking_activated
 @employee_page
 def employee_booking_cancel(page, request_id):
-    request = page.record('spsti.visit.request', request_id, [
-            ('employee', '=', page.employee.id),
-            ('state', 'in', OPEN_STATES),
-            ])
+    request = employee_request(page, request_id)
     return cancel(page, request, 'employee_portal', '/me')
 
 
@@ -82,6 +76,14 @@ def member_booking_cancel(page, request_id):
         employer_requests(page.member))
     return cancel(page, request, 'employer_portal',
         f'/m/{page.member.id}/visits')
+
+
+def employee_request(page, request_id):
+    "The open visit request of the signed-in employee."
+    return page.record('spsti.visit.request', request_id, [
+            ('employee', '=', page.employee.id),
+            ('state', 'in', OPEN_STATES),
+            ])
 
 
 def booking(page, request, channel, back):

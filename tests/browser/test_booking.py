@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from .test_portal import EMPLOYEE, assert_fits, shot
+# The phone-sized page of the portal's browser tests.
+from .test_portal import EMPLOYEE, assert_fits, phone, shot  # noqa: F401
 
 
 def mail_to(smtp, address, timeout=30):
