@@ -14,6 +14,7 @@ from trytond.i18n import gettext
 from trytond.modules.spsti_portal.routes import (
     HTTPStatus, abort, employee_page, employer_requests, member_page,
     portal_route, templates)
+from trytond.transaction import Transaction
 
 templates.loader = ChoiceLoader([templates.loader, FileSystemLoader(
             os.path.join(os.path.dirname(__file__), 'templates'))])
@@ -107,6 +108,8 @@ def booking(page, request, channel, back):
                     consent=consent)
             return page.redirect(back, done='booked')
         except UserError as e:
+            # Nothing of a move half done is kept (the slot freed).
+            Transaction().rollback()
             error = e.message
     return render(page, request, channel, back, error)
 
@@ -116,12 +119,15 @@ def cancel(page, request, channel, back):
     try:
         Slot.cancel_online(request, channel, page.user)
     except UserError as e:
+        Transaction().rollback()
         return render(page, request, channel, back, e.message)
     return page.redirect(back, done='booking_cancelled')
 
 
 def render(page, request, channel, back, error=None):
     Slot = page.pool.get('spsti.slot')
+    # Read again: an error may have rolled back what the record holds.
+    request = page.pool.get('spsti.visit.request')(request.id)
     online = request.visit_type.booking_policy == 'online'
     offer = Slot.offer(request) if online else []
     current = request.slot if request.state == 'planned' else None

@@ -240,6 +240,8 @@ class Slot(metaclass=PoolMeta):
         slot = cls.booked_slot(request)
         cls.check_online(request, channel)
         cls.check_locked(slot, now)
+        # The new slot is checked before the current one is freed.
+        cls.check_offered(new_slot, request, now)
         cls.release([slot], gettext('spsti_booking.msg_reason_moved_online'))
         VisitRequest.write([request], {
                 'calendar_sequence': request.calendar_sequence + 1})

@@ -144,6 +144,11 @@ class SpstiBookingTestCase(ModuleTestCase):
                 'close 48 hours before'):
             Slot.book_online(too_soon, vip, 'employee_portal', user)
         Slot.book_online(slot, vip, 'employee_portal', user)
+        # A move to a slot inside the delay keeps the appointment.
+        with self.assertRaisesRegex(OnlineBookingError,
+                'close 48 hours before'):
+            Slot.move_online(vip, too_soon, 'employee_portal', user)
+        self.assertEqual((vip.state, vip.slot), ('planned', slot))
         late = slot.start - dt.timedelta(hours=24)
         for operation in [
                 lambda: Slot.cancel_online(vip, 'employee_portal', user,
