@@ -40,14 +40,6 @@ def test_two_browsers_race_for_the_last_slot(production, chromium):
         "JOIN spsti_visit_type AS t ON t.id = r.visit_type "
         "WHERE u.email = %s AND r.state = 'to_plan' AND t.code = 'DEMANDE'",
         (EMPLOYEE,))
-    # A visit of the same member the employer may book online, performed
-    # by doctors too (as the employee's visite à la demande).
-    (employer_request,), = query(uri, db,
-        "SELECT r.id FROM spsti_visit_request AS r "
-        "JOIN spsti_visit_type AS t ON t.id = r.visit_type "
-        "WHERE r.member = %s AND r.state = 'to_plan' "
-        "AND r.origin != 'employee' AND t.code IN ('VIP-I', 'VIP-P') "
-        "ORDER BY r.id LIMIT 1", (member,))
     config = "[spsti_portal]\nsecure_cookie = False\n"
     with server(production, 'booking-1', config) as first, \
             server(production, 'booking-2', config) as second:
@@ -57,6 +49,26 @@ def test_two_browsers_race_for_the_last_slot(production, chromium):
             timezone_id='Europe/Paris').new_page()
         sign_in(employee, first + '/portal', EMPLOYEE)
         sign_in(employer, second + '/portal', EMPLOYER)
+        # The employer asks for a visit (à la demande) for a colleague of
+        # the employee, to book online.
+        (assignment,), = query(uri, db,
+            "SELECT a.id FROM spsti_assignment AS a "
+            "JOIN spsti_visit_request AS r ON r.id = %s "
+            "WHERE a.member = r.member AND a.employee != r.employee "
+            "AND (a.end_date IS NULL OR a.end_date >= CURRENT_DATE) "
+            "ORDER BY a.id LIMIT 1", (employee_request,))
+        employer.goto(f'{second}/portal/m/{member}/visits'
+            f'?assignment={assignment}')
+        employer.get_by_label('Type de visite').select_option(
+            label='Visite à la demande')
+        employer.get_by_label('Motif de la demande').fill(
+            "Aménagement de poste à discuter")
+        employer.get_by_role('button', name='Envoyer la demande').click()
+        employer.get_by_text('Votre demande de visite a été transmise'
+            ).wait_for()
+        (employer_request,), = query(uri, db,
+            "SELECT id FROM spsti_visit_request WHERE assignment = %s "
+            "AND origin = 'employer' AND state = 'to_plan'", (assignment,))
         employee.goto(f'{first}/portal/me/booking/{employee_request}')
         slot = int(employee.locator('input[name=slot]').first
             .get_attribute('value'))
