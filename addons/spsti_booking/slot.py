@@ -97,9 +97,34 @@ class Slot(metaclass=PoolMeta):
         """The ids of the professions that may perform request: those of
         the periodicity rules (spsti_planning's performed_by); a visit
         type no rule names (e.g. visite à la demande) is the doctor's."""
+        return [p.id for p in request.performed_by] or cls._doctors()
+
+    @staticmethod
+    def _doctors():
         Profession = Pool().get('spsti.profession')
-        return [p.id for p in request.performed_by] or [
-            p.id for p in Profession.search([('doctor', '=', True)])]
+        return [p.id for p in Profession.search([('doctor', '=', True)])]
+
+    @classmethod
+    def planning_compatibility(cls, professional, date):
+        """Mass planning skips the slots the booking rules refuse to a
+        request instead of failing on them: the answer is computed once
+        per professions performing the visit (those of its rule, read for
+        the whole chunk of requests), presence required, profession of the
+        slot and teleconsultation."""
+        compatible = super().planning_compatibility(professional, date)
+        answers = {}
+
+        def qualified(slot, request):
+            key = (tuple(p.id for p in request.performed_by),
+                request.visit_type.presence_required,
+                slot.professional.profession.id, slot.teleconsultation)
+            if key not in answers:
+                professions, presence, profession, remote = key
+                answers[key] = (
+                    profession in (professions or cls._doctors())
+                    and not (remote and presence))
+            return answers[key] and compatible(slot, request)
+        return qualified
 
     @staticmethod
     def _video_link_pattern():

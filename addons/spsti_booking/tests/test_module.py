@@ -12,6 +12,7 @@ from trytond.modules.spsti_base.tests.tools import untranslated_strings
 from trytond.modules.spsti_booking.exceptions import (
     OnlineBookingError, SlotQualificationError)
 from trytond.modules.spsti_planning.exceptions import BookingError
+from trytond.modules.spsti_planning.tests.test_slot import create_requests
 from trytond.modules.spsti_portal.tests.tools import queued_mail
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -115,6 +116,43 @@ class SpstiBookingTestCase(ModuleTestCase):
             [(s.state, s.request, s.channel) for s in [nurse_slot,
                     doctor_slot]],
             [('booked', vip, 'staff'), ('booked', sir, 'staff')])
+
+    @with_transaction()
+    def test_mass_planning_follows_the_rules(self):
+        """Mass planning pairs each request with a slot the booking rules
+        accept and goes on: a visit requiring presence skips the
+        teleconsultation slot, a visit whose rule wants the doctor skips
+        the nurse's day, the others fill the slots left"""
+        pool = Pool()
+        Slot = pool.get('spsti.slot')
+        VisitType = pool.get('spsti.visit.type')
+        VisitRequest = pool.get('spsti.visit.request')
+        Rule = pool.get('spsti.periodicity.rule')
+        Profession = pool.get('spsti.profession')
+        org = setup_referentials()
+        Transaction().set_context(company=org['company'].id)
+        nurse = org['nurse']
+        remote = create_slot(nurse, 5, hours=9, teleconsultation=True)
+        room = create_slot(nurse, 5, hours=10)
+        present, doctor_only, remote_ok = create_requests(3)
+        periodic, = VisitType.search([('code', '=', 'VIP-P')])
+        VisitType.write([present.visit_type], {'presence_required': True})
+        # A rule of the service that leaves this VIP to the doctor.
+        doctor_rule, = Rule.copy([doctor_only.rule], {'code': 'VIP-I-MDT'})
+        Rule.write([doctor_rule], {'professions': [
+                    ('remove', [p.id for p in doctor_rule.professions]),
+                    ('add', [p.id for p in Profession.search(
+                                [('doctor', '=', True)])])]})
+        VisitRequest.write([present], {'priority': '1'},
+            [doctor_only], {'priority': '2', 'rule': doctor_rule.id},
+            [remote_ok], {'priority': '3', 'visit_type': periodic.id})
+
+        booked = Slot.plan_day(nurse, room.start.date())
+        self.assertEqual(sorted(booked, key=lambda s: s.start),
+            [remote, room])
+        self.assertEqual((room.request, remote.request),
+            (present, remote_ok))
+        self.assertEqual(doctor_only.state, 'to_plan')
 
     @with_transaction()
     def test_staff_only_refused_online(self):
