@@ -1,6 +1,7 @@
 """Demo of self-booking: the policy of each visit type, the video tool of
-the service, free slots beyond the planned weeks, and a visit the demo
-employee asked for, to book on the portal."""
+the service, the consents of the employees booked on teleconsultation
+slots, free slots beyond the planned weeks, and a visit the demo employee
+asked for, to book on the portal."""
 import datetime as dt
 
 from trytond.pool import Pool, PoolMeta
@@ -29,22 +30,21 @@ class Demo(metaclass=PoolMeta):
 
     @classmethod
     def generate(cls, ctx):
+        Configuration = Pool().get('spsti.adherent.configuration')
+        first_run = not Configuration(1).video_link_pattern
+        if first_run:
+            # Before the agendas are planned, so that mass planning keeps
+            # the visits requiring presence off teleconsultation slots.
+            cls.generate_booking_policies()
         super().generate(ctx)
         with Transaction().set_context(company=ctx.company.id):
-            cls.generate_self_booking(ctx)
+            cls.generate_teleconsultation_consents(ctx)
+            if first_run:
+                cls.generate_self_booking(ctx)
 
     @classmethod
-    def generate_self_booking(cls, ctx):
-        pool = Pool()
-        VisitType = pool.get('spsti.visit.type')
-        Configuration = pool.get('spsti.adherent.configuration')
-        Slot = pool.get('spsti.slot')
-        WorkTime = pool.get('spsti.professional.work_time')
-        configuration = Configuration(1)
-        if configuration.video_link_pattern:
-            return
-        configuration.video_link_pattern = VIDEO_LINK_PATTERN
-        configuration.save()
+    def generate_booking_policies(cls):
+        VisitType = Pool().get('spsti.visit.type')
         args = []
         for visit_type in VisitType.search(
                 [('code', 'in', list(POLICIES))]):
@@ -55,6 +55,40 @@ class Demo(metaclass=PoolMeta):
                         }))
         if args:
             VisitType.write(*args)
+
+    @classmethod
+    def generate_teleconsultation_consents(cls, ctx):
+        """The planning assistant recorded, by phone, the consent of the
+        employees whose visit the agendas booked on a teleconsultation
+        slot."""
+        pool = Pool()
+        Slot = pool.get('spsti.slot')
+        User = pool.get('res.user')
+        VisitRequest = pool.get('spsti.visit.request')
+        requests = [s.request for s in Slot.search([
+                    ('state', '=', 'booked'),
+                    ('teleconsultation', '=', True),
+                    ('request', '!=', None),
+                    ('request.teleconsultation_consent', '=', None),
+                    ])]
+        if not requests:
+            return
+        users = User.search([('login', '=', 'planification')], limit=1)
+        VisitRequest.record_teleconsultation_consent(requests, 'phone',
+            users[0].rec_name if users else User(0).rec_name,
+            dt.datetime.now())
+        ctx.report.append(f"teleconsultation: {len(requests)} consents "
+            "recorded by phone")
+
+    @classmethod
+    def generate_self_booking(cls, ctx):
+        pool = Pool()
+        Configuration = pool.get('spsti.adherent.configuration')
+        Slot = pool.get('spsti.slot')
+        WorkTime = pool.get('spsti.professional.work_time')
+        configuration = Configuration(1)
+        configuration.video_link_pattern = VIDEO_LINK_PATTERN
+        configuration.save()
         # The agendas demo plans its first weeks from the backlog: the
         # weeks after are left free for the portal.
         last = Slot.search([], order=[('start', 'DESC')], limit=1)

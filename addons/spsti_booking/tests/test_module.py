@@ -8,9 +8,12 @@ import icalendar
 
 from trytond.modules.spsti_adherent.tests.tools import (
     create_assignment, create_employee, create_member, setup_referentials)
-from trytond.modules.spsti_base.tests.tools import untranslated_strings
+from trytond.modules.spsti_base.demo import DemoContext
+from trytond.modules.spsti_base.tests.tools import (
+    as_user, load_lists, untranslated_strings)
 from trytond.modules.spsti_booking.exceptions import (
-    OnlineBookingError, SlotQualificationError)
+    OnlineBookingError, SlotQualificationError, TeleconsultationConsentError)
+from trytond.modules.spsti_dmst.tests.test_module import setup_file
 from trytond.modules.spsti_planning.exceptions import BookingError
 from trytond.modules.spsti_planning.tests.test_slot import create_requests
 from trytond.modules.spsti_portal.tests.tools import queued_mail
@@ -89,7 +92,7 @@ def attachment(message):
 class SpstiBookingTestCase(ModuleTestCase):
     "Test spsti_booking module"
     module = 'spsti_booking'
-    extras = ['spsti_pilotage']
+    extras = ['spsti_pilotage', 'spsti_dmst']
 
     @with_transaction()
     def test_qualification(self):
@@ -293,6 +296,99 @@ class SpstiBookingTestCase(ModuleTestCase):
                 'requires the employee\'s presence: it cannot be booked '
                 'on the teleconsultation slot'):
             Slot.book([remote], [vip])
+
+    @with_transaction()
+    def test_teleconsultation_consent_at_the_visit(self):
+        """A consultation held by teleconsultation is not issued before the
+        employee's consent is recorded; the staff records it from the
+        slot (date, channel, user) and the consultation is issued"""
+        pool = Pool()
+        Slot = pool.get('spsti.slot')
+        Consultation = pool.get('spsti.dmst.consultation')
+        RecordConsent = pool.get(
+            'spsti.visit.request.record_consent', type='wizard')
+        org, _, consultation, request = setup_file()
+        Transaction().set_context(company=org['company'].id)
+        remote = create_slot(org['nurse'], 5, teleconsultation=True)
+        Slot.book([remote], [request])
+        Consultation.write([consultation], {'mode': 'teleconsultation'})
+        with self.assertRaisesRegex(TeleconsultationConsentError,
+                'The consultation "VIP-I .*" is a teleconsultation: .* '
+                'consent of the employee "MARTIN Rémi - 04/04/1988"'):
+            Consultation.issue([consultation])
+        self.assertEqual(consultation.state, 'draft')
+
+        session_id, _, _ = RecordConsent.create()
+        wizard = RecordConsent(session_id)
+        with as_user(org['users']['planification']), \
+                Transaction().set_context(active_model='spsti.slot',
+                    active_id=remote.id, active_ids=[remote.id]):
+            defaults = wizard.default_start(None)
+            self.assertEqual(
+                (defaults['request'], defaults['employee'],
+                    defaults['channel']),
+                (request.id, request.employee.id, 'phone'))
+            wizard.start.employee = request.employee
+            wizard.start.request = request
+            wizard.start.date = dt.datetime(2026, 2, 1, 9)
+            wizard.start.channel = 'in_person'
+            wizard.transition_record_consent()
+        self.assertEqual(
+            (request.teleconsultation_consent,
+                request.teleconsultation_consent_channel,
+                request.teleconsultation_consent_by),
+            (dt.datetime(2026, 2, 1, 9), 'in_person',
+                org['users']['planification'].rec_name))
+        Consultation.issue([consultation])
+        self.assertEqual(consultation.state, 'issued')
+
+    @with_transaction()
+    def test_consent_from_the_employee(self):
+        """From the employee form the consent goes to their planned
+        visit; an employee without open visit is told so"""
+        pool = Pool()
+        Slot = pool.get('spsti.slot')
+        RecordConsent = pool.get(
+            'spsti.visit.request.record_consent', type='wizard')
+        org, (vip, sir), _ = setup_booking()
+        other = create_employee("Petit", "Léa", dt.date(1990, 1, 1), seed=9)
+        Slot.book([create_slot(org['doctor'], 5)], [sir])
+        session_id, _, _ = RecordConsent.create()
+        wizard = RecordConsent(session_id)
+        employee = vip.employee
+        with Transaction().set_context(active_model='spsti.employee',
+                active_id=employee.id, active_ids=[employee.id]):
+            defaults = wizard.default_start(None)
+        self.assertEqual((defaults['employee'], defaults['request']),
+            (employee.id, sir.id))
+        with Transaction().set_context(active_model='spsti.employee',
+                active_id=other.id, active_ids=[other.id]):
+            with self.assertRaisesRegex(TeleconsultationConsentError,
+                    'no visit to plan or planned'):
+                RecordConsent(session_id).default_start(None)
+
+    @with_transaction()
+    def test_demo(self):
+        """The demo books visits on teleconsultation slots with the
+        employee's consent recorded, never a visit requiring presence;
+        a rerun adds nothing"""
+        pool = Pool()
+        Demo = pool.get('spsti.demo')
+        Slot = pool.get('spsti.slot')
+        load_lists()
+        Demo.generate(DemoContext(members=5, employees=80, seed=3))
+        remote = Slot.search([
+                ('state', '=', 'booked'),
+                ('teleconsultation', '=', True),
+                ('request', '!=', None),
+                ])
+        self.assertTrue(remote)
+        self.assertEqual(
+            [s for s in remote if not s.request.teleconsultation_consent
+                or s.request.visit_type.presence_required], [])
+        count = Slot.search_count([])
+        Demo.generate(DemoContext(members=5, employees=80, seed=3))
+        self.assertEqual(Slot.search_count([]), count)
 
     @with_transaction()
     def test_indicators(self):
