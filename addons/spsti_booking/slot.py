@@ -16,7 +16,7 @@ from trytond.modules.spsti_planning.slot import (
     format_datetime, midnight, timezone)
 from trytond.pool import Pool, PoolMeta
 from trytond.sendmail import send_message_transactional
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from . import ics
 from .exceptions import OnlineBookingError, SlotQualificationError
@@ -39,21 +39,29 @@ class Slot(metaclass=PoolMeta):
         "Video Link", readonly=True,
         help="The room of the service's video tool of a teleconsultation, "
         "drawn when it is booked.")
+    booked_by = fields.Many2One(
+        'web.user', "Booked By (portal)", readonly=True, ondelete='SET NULL',
+        help="The portal account that booked the visit and received its "
+        "calendar invitation: it gets the updates of a move or a "
+        "release by the service.")
 
     # Booking, by any channel
 
     @classmethod
-    def book(cls, slots, requests, channel='staff'):
-        """Book as spsti_planning does, by channel; the professional must
-        be qualified for the visit type and a visit type that requires
-        presence never goes on a teleconsultation slot. A teleconsultation
-        gets its video link."""
+    def book(cls, slots, requests, channel='staff', booked_by=None):
+        """Book as spsti_planning does, by channel (and portal account);
+        the professional must be qualified for the visit type and a visit
+        type that requires presence never goes on a teleconsultation slot.
+        A teleconsultation gets its video link."""
         cls.check_booking(slots, requests)
         super().book(slots, requests)
         pattern = cls._video_link_pattern()
         args = []
         for slot in slots:
-            values = {'channel': channel}
+            values = {
+                'channel': channel,
+                'booked_by': booked_by.id if booked_by else None,
+                }
             if slot.teleconsultation and pattern:
                 values['video_link'] = pattern.replace(
                     '{room}', secrets.token_urlsafe(16))
@@ -70,8 +78,60 @@ class Slot(metaclass=PoolMeta):
                     ('state', '=', 'booked'),
                     ])
             if freed:
-                cls.write(freed, {'channel': None, 'video_link': None})
+                cls.write(freed, {
+                        'channel': None,
+                        'video_link': None,
+                        'booked_by': None,
+                        })
         super().follow_requests(requests, state)
+
+    @classmethod
+    def release(cls, slots, reason):
+        """The calendar event of a visit booked online that the service
+        frees is cancelled for those who received it (an online
+        cancellation or move sends its own: context booking_notified)."""
+        if not Transaction().context.get('booking_notified'):
+            cls.send_release(slots)
+        super().release(slots, reason)
+
+    @classmethod
+    def reschedule(cls, slots, new_slots, reason):
+        """A visit booked online that the service moves: those who received
+        its calendar event get it updated (same UID, next sequence) and
+        the new slot keeps the portal account that booked it."""
+        VisitRequest = Pool().get('spsti.visit.request')
+        moved = [(s.request, s.booked_by, new)
+            for s, new in zip(slots, new_slots, strict=True)
+            if s.state == 'booked' and s.request and s.booked_by]
+        with Transaction().set_context(booking_notified=True):
+            super().reschedule(slots, new_slots, reason)
+        if not moved:
+            return
+        cls.write(*[x for _, user, new in moved
+                for x in ([new], {'booked_by': user.id})])
+        VisitRequest.write(*[x for request, _, _ in moved
+                for x in ([request], {
+                        'calendar_sequence': request.calendar_sequence + 1,
+                        })])
+        for request, user, new in moved:
+            cls.send_appointment(new, request, 'REQUEST', user)
+
+    @classmethod
+    def send_release(cls, slots):
+        "Send the cancellation of the visits booked online of slots."
+        VisitRequest = Pool().get('spsti.visit.request')
+        released = [s for s in slots
+            if s.state == 'booked' and s.request and s.booked_by]
+        for slot in released:
+            cls.send_appointment(slot, slot.request, 'CANCEL',
+                slot.booked_by,
+                sequence=slot.request.calendar_sequence + 1)
+        if released:
+            VisitRequest.write(*[x for s in released
+                    for x in ([s.request], {
+                            'calendar_sequence': (
+                                s.request.calendar_sequence + 1),
+                            })])
 
     @classmethod
     def check_booking(cls, slots, requests):
@@ -238,7 +298,7 @@ class Slot(metaclass=PoolMeta):
                         slot=slot.rec_name))
             VisitRequest.record_teleconsultation_consent(
                 [request], channel, user.email, now)
-        cls.book([slot], [request], channel=channel)
+        cls.book([slot], [request], channel=channel, booked_by=user)
         cls.send_appointment(slot, request, 'REQUEST', user)
 
     @classmethod
@@ -267,7 +327,9 @@ class Slot(metaclass=PoolMeta):
         cls.check_locked(slot, now)
         # The new slot is checked before the current one is freed.
         cls.check_offered(new_slot, request, now)
-        cls.release([slot], gettext('spsti_booking.msg_reason_moved_online'))
+        with Transaction().set_context(booking_notified=True):
+            cls.release([slot], gettext(
+                    'spsti_booking.msg_reason_moved_online'))
         VisitRequest.write([request], {
                 'calendar_sequence': request.calendar_sequence + 1})
         cls.book_online(new_slot, request, channel, user, consent=consent,
@@ -286,8 +348,9 @@ class Slot(metaclass=PoolMeta):
         # The calendar file needs the slot as it was booked.
         cls.send_appointment(slot, request, 'CANCEL', user,
             sequence=request.calendar_sequence + 1)
-        cls.release([slot], gettext(
-                'spsti_booking.msg_reason_cancelled_online'))
+        with Transaction().set_context(booking_notified=True):
+            cls.release([slot], gettext(
+                    'spsti_booking.msg_reason_cancelled_online'))
         VisitRequest.write([request], {
                 'calendar_sequence': request.calendar_sequence + 1})
 
@@ -304,12 +367,14 @@ class Slot(metaclass=PoolMeta):
     @classmethod
     def send_appointment(cls, slot, request, method, user, sequence=None):
         """Email the calendar file of the appointment to the web user who
-        acted and to the employee (when they accept emails), as the
-        reminders are sent: when the transaction commits. Only the
-        employee's name, the visit type, the date and the place: no
-        health data."""
+        acted (or booked it, when the service changes it) and to the
+        employee (when they accept emails), as the reminders are sent:
+        when the transaction commits. Only the employee's name, the visit
+        type, the date and the place: no health data."""
+        # The service's staff do not read the portal accounts.
+        with without_check_access():
+            recipients = [user.email] if user.email else []
         employee = request.employee
-        recipients = [user.email]
         if (employee.email and employee.consent_email
                 and employee.email not in recipients):
             recipients.append(employee.email)

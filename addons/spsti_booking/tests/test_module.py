@@ -255,6 +255,53 @@ class SpstiBookingTestCase(ModuleTestCase):
         self.assertIn('MARTIN Rémi', messages[0].get_body().get_content())
 
     @with_transaction()
+    def test_staff_changes_update_the_calendar(self):
+        """The service moving a visit booked online sends the same event
+        with the next sequence to who received it, releasing it sends its
+        cancellation; a visit the service booked sends nothing"""
+        pool = Pool()
+        Slot = pool.get('spsti.slot')
+        Release = pool.get('spsti.slot.release', type='wizard')
+        org, (vip, sir), user = setup_booking()
+        slot = create_slot(org['nurse'], 5)
+        other = create_slot(org['nurse'], 7)
+        staff_slot = create_slot(org['doctor'], 6)
+        Slot.book_online(slot, vip, 'employee_portal', user)
+        Slot.book([staff_slot], [sir])
+
+        def release(record, new_slot=None):
+            session_id, _, _ = Release.create()
+            wizard = Release(session_id)
+            with as_user(org['users']['planification']), \
+                    Transaction().set_context(active_model='spsti.slot',
+                        active_id=record.id, active_ids=[record.id]):
+                wizard.start.reason = "Absence du professionnel"
+                wizard.start.new_slot = new_slot
+                wizard.transition_release()
+
+        release(slot, other)
+        self.assertEqual((other.request, other.channel, other.booked_by),
+            (vip, 'staff', user))
+        release(other)
+        release(staff_slot)
+        self.assertEqual((vip.state, sir.state), ('to_plan', 'to_plan'))
+        messages = queued_mail()
+        self.assertEqual(len(messages), 3)
+        events = []
+        for message, method in zip(messages,
+                ['REQUEST', 'REQUEST', 'CANCEL']):
+            self.assertEqual(message['To'], 'remi.martin@example.org')
+            part_method, calendar = attachment(message)
+            self.assertEqual(part_method, method)
+            event, = calendar.walk('VEVENT')
+            events.append(event)
+        self.assertEqual(len({e['uid'] for e in events}), 1)
+        self.assertEqual([e['sequence'] for e in events], [0, 1, 2])
+        self.assertEqual([e.decoded('dtstart') for e in events],
+            [s.start.replace(tzinfo=dt.timezone.utc)
+                for s in [slot, other, other]])
+
+    @with_transaction()
     def test_teleconsultation(self):
         """A teleconsultation is booked online only with the employee's
         consent, which the employer cannot give; it gets a video link of
