@@ -6,11 +6,13 @@ sign-in, CSRF and scope; on a database where this module is not activated
 they answer 404."""
 import os
 from functools import wraps
+from itertools import groupby
 
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
+from trytond.modules.spsti_planning.slot import timezone, to_local
 from trytond.modules.spsti_portal.routes import (
     HTTPStatus, abort, employee_page, employer_requests, member_page,
     portal_route, templates)
@@ -19,6 +21,9 @@ from trytond.transaction import Transaction
 templates.loader = ChoiceLoader([templates.loader, FileSystemLoader(
             os.path.join(os.path.dirname(__file__), 'templates'))])
 OPEN_STATES = ['to_plan', 'planned']
+# The portal's pages are in French.
+WEEKDAYS = ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi',
+    'dimanche']
 
 
 def self_booking(page):
@@ -132,7 +137,15 @@ def render(page, request, channel, back, error=None):
     offer = Slot.offer(request) if online else []
     current = request.slot if request.state == 'planned' else None
     due = request.effective_due_date
+    # The offer by day of the service's time zone, each slot with its
+    # local time: a heading per day and the times as buttons.
+    tz = timezone()
+    days = [(f'{WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}',
+            [(slot, to_local(slot.start, tz)) for slot in slots])
+        for day, slots in groupby(offer,
+            key=lambda s: to_local(s.start, tz).date())]
     return page.render('booking.html', request=request, offer=offer,
+        days=days,
         current=current, online=online, error=error, back=back,
         action=page.request.path.rstrip('/'),
         employee_space=channel == 'employee_portal',

@@ -36,14 +36,22 @@ def test_employee_books_a_slot(product, smtp, phone):
     phone.get_by_role('heading', name='Choisir un créneau').wait_for()
     assert_fits(phone)
     shot(phone, 'booking')
+    # The slots come by day (a heading), the times as buttons.
     choice = phone.locator('input[name=slot]').first
-    label = phone.locator(
-        f'label[for="{choice.get_attribute("id")}"]').inner_text()
-    choice.check()
+    button = phone.locator(f'label[for="{choice.get_attribute("id")}"]')
+    day = choice.locator('xpath=ancestor::fieldset/legend').inner_text()
+    time_ = button.locator('strong').inner_text()
+    box = button.bounding_box()
+    assert box['height'] >= 40 and box['width'] < phone.viewport_size[
+        'width'] / 2
+    button.click()
+    assert choice.is_checked()
     smtp.messages.clear()
     phone.get_by_role('button', name='Réserver ce créneau').click()
     phone.get_by_text('Votre rendez-vous est réservé').wait_for()
-    assert label.split(' — ')[0] in phone.inner_text('main')
+    # "lundi 02/03/2026" and "09:00": shown as "02/03/2026 à 09:00".
+    chosen = f'{day.split()[-1]} à {time_}'
+    assert chosen in phone.inner_text('main')
 
     message = mail_to(smtp, EMPLOYEE)
     part, = [p for p in message.iter_attachments()
@@ -53,8 +61,8 @@ def test_employee_books_a_slot(product, smtp, phone):
     event, = calendar.walk('VEVENT')
     start = event.decoded('dtstart')
     assert start.tzinfo is not None
-    # The page shows the slot in Paris time: "02/03/2026 à 09:00 — …".
-    shown = dt.datetime.strptime(label.split(' — ')[0], '%d/%m/%Y à %H:%M')
+    # The page shows the slot in Paris time.
+    shown = dt.datetime.strptime(chosen, '%d/%m/%Y à %H:%M')
     assert start.astimezone(ZoneInfo('Europe/Paris')).replace(
         tzinfo=None) == shown
     assert event.decoded('dtend') > start
