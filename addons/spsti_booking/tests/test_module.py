@@ -94,6 +94,21 @@ class SpstiBookingTestCase(ModuleTestCase):
     module = 'spsti_booking'
     extras = ['spsti_pilotage', 'spsti_dmst']
 
+    def assertCalendarSent(self, methods):
+        """The mails queued, one per method to the employee, and the event
+        of their calendar files."""
+        messages = queued_mail()
+        self.assertEqual(len(messages), len(methods))
+        events = []
+        for message, method in zip(messages, methods):
+            self.assertEqual(message['To'], 'remi.martin@example.org')
+            part_method, calendar = attachment(message)
+            self.assertEqual((part_method, calendar['method']),
+                (method, method))
+            event, = calendar.walk('VEVENT')
+            events.append(event)
+        return messages, events
+
     @with_transaction()
     def test_qualification(self):
         """A VIP slot with a nurse cannot take an aptitude exam (SIR), which
@@ -228,17 +243,8 @@ class SpstiBookingTestCase(ModuleTestCase):
         Slot.book_online(slot, vip, 'employee_portal', user)
         Slot.move_online(vip, other, 'employee_portal', user)
         Slot.cancel_online(vip, 'employee_portal', user)
-        messages = queued_mail()
-        self.assertEqual(len(messages), 3)
-        events = []
-        for message, method in zip(messages,
-                ['REQUEST', 'REQUEST', 'CANCEL']):
-            self.assertEqual(message['To'], 'remi.martin@example.org')
-            part_method, calendar = attachment(message)
-            self.assertEqual((part_method, calendar['method']),
-                (method, method))
-            event, = calendar.walk('VEVENT')
-            events.append(event)
+        messages, events = self.assertCalendarSent(
+            ['REQUEST', 'REQUEST', 'CANCEL'])
         uid = events[0]['uid']
         self.assertRegex(uid, rf'^spsti-visit-{vip.id}@')
         self.assertEqual([e['uid'] for e in events], [uid] * 3)
@@ -285,16 +291,8 @@ class SpstiBookingTestCase(ModuleTestCase):
         release(other)
         release(staff_slot)
         self.assertEqual((vip.state, sir.state), ('to_plan', 'to_plan'))
-        messages = queued_mail()
-        self.assertEqual(len(messages), 3)
-        events = []
-        for message, method in zip(messages,
-                ['REQUEST', 'REQUEST', 'CANCEL']):
-            self.assertEqual(message['To'], 'remi.martin@example.org')
-            part_method, calendar = attachment(message)
-            self.assertEqual(part_method, method)
-            event, = calendar.walk('VEVENT')
-            events.append(event)
+        messages, events = self.assertCalendarSent(
+            ['REQUEST', 'REQUEST', 'CANCEL'])
         self.assertEqual(len({e['uid'] for e in events}), 1)
         self.assertEqual([e['sequence'] for e in events], [0, 1, 2])
         self.assertEqual([e.decoded('dtstart') for e in events],
