@@ -618,6 +618,7 @@ class Slot(Workflow, ModelSQL, ModelView):
         order = [('priority', 'ASC'), ('effective_due_date', 'ASC NULLS LAST'),
             ('id', 'ASC')]
         chunk = max(100, 4 * len(slots))
+        compatible = cls.planning_compatibility(professional, date)
         booked_slots, booked_requests = [], []
         offset = 0
         while slots:
@@ -627,9 +628,11 @@ class Slot(Workflow, ModelSQL, ModelView):
                 if request.employee.id in seen:
                     continue
                 slot = next((s for s in slots
-                        if s.visit_type == request.visit_type), None)
-                slot = slot or next(
-                    (s for s in slots if not s.visit_type), None)
+                        if s.visit_type == request.visit_type
+                        and compatible(s, request)), None)
+                slot = slot or next((s for s in slots
+                        if not s.visit_type and compatible(s, request)),
+                    None)
                 if slot:
                     slots.remove(slot)
                     seen.add(request.employee.id)
@@ -640,6 +643,16 @@ class Slot(Workflow, ModelSQL, ModelView):
             offset += chunk
         cls.book(booked_slots, booked_requests)
         return booked_slots
+
+    @classmethod
+    def planning_compatibility(cls, professional, date):
+        """A function (slot, request) -> bool telling whether mass
+        planning may book request into the free slot of professional on
+        date, besides the visit type the slot is reserved for. It is called
+        for every pair tried: modules adding booking rules to book extend
+        it with answers computed once per kind of pair, so that a day is
+        filled with compatible pairs only."""
+        return lambda slot, request: True
 
     # Reminders and no-shows
 
