@@ -82,6 +82,7 @@ class Demo(metaclass=PoolMeta):
             return
         risks = {r.code: r.id for r in Risk.search([('code', 'in', [
                             c for q in QUESTIONNAIRES for c in q['risks']])])}
+        scale = {'scale_min': 0, 'scale_max': 10}
         questionnaires = Questionnaire.create([{
                     'code': q['code'],
                     'name': q['name'],
@@ -95,10 +96,10 @@ class Demo(metaclass=PoolMeta):
                                     'required': required,
                                     'text': text,
                                     'choices': choices,
-                                    'scale_min': 0 if kind == 'scale' else None,
-                                    'scale_max': 10 if kind == 'scale' else None,
+                                    **(scale if kind == 'scale' else {}),
                                     } for i, (code, kind, required, text,
-                                    choices, _) in enumerate(q['questions'])])],
+                                        choices, _) in enumerate(
+                                        q['questions'])])],
                     } for q in QUESTIONNAIRES])
         cls._demo_conditions(questionnaires)
         centres = Centre.search([], order=[('id', 'ASC')], limit=1)

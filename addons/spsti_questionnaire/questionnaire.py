@@ -333,7 +333,8 @@ class Question(sequence_ordered(), ModelSQL, ModelView):
         Questionnaire = Pool().get('spsti.questionnaire')
         actions = iter(args)
         for questions, values in zip(actions, actions):
-            Questionnaire.check_not_frozen({q.questionnaire for q in questions})
+            Questionnaire.check_not_frozen(
+                {q.questionnaire for q in questions})
             if values.get('questionnaire'):
                 Questionnaire.check_not_frozen(
                     [Questionnaire(values['questionnaire'])])

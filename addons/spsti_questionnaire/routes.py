@@ -72,8 +72,7 @@ def answer(page, response, channel):
             errors = e.message.split('\n')
     return page.render('questionnaire_form.html', response=response,
         questions=questions, raw=raw, errors=errors, options=options,
-        trigger=trigger, kiosk=channel == 'kiosk',
-        status=HTTPStatus.BAD_REQUEST if errors else HTTPStatus.OK)
+        trigger=trigger, kiosk=channel == 'kiosk')
 
 
 def visit_links(page, requests):

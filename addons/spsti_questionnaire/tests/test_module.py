@@ -187,7 +187,8 @@ class SpstiQuestionnaireTestCase(ModuleTestCase):
                 'portal')
         errors = cm.exception.message.split('\n')
         self.assertEqual(len(errors), 4, errors)
-        self.assertIn('"Prenez-vous un traitement ?" needs an answer', errors[0])
+        self.assertIn('"Prenez-vous un traitement ?" needs an answer',
+            errors[0])
         self.assertIn('"Votre sommeil" is a whole number from 0 to 10',
             errors[1])
         self.assertIn('"Portez-vous vos bouchons ?"', errors[2])

@@ -1,0 +1,81 @@
+"""The pre-visit questionnaire: the demo employee answers it on a phone
+(a conditional question appears when its condition is ticked), then the
+team's doctor finds the response pending qualification, with its
+answers, in the web client."""
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import artefacts_dir, sao_login
+from .test_portal import EMPLOYEE, assert_fits, phone, shot  # noqa: F401
+
+DETAIL = "Antihistaminique au printemps"
+
+
+def answer_on_phone(phone, portal):
+    "Sign in as the demo employee and answer; returns their last name."
+    phone.goto(portal)
+    phone.get_by_label('Adresse e-mail').fill(EMPLOYEE)
+    phone.get_by_text('Se connecter avec un mot de passe').click()
+    phone.get_by_label('Mot de passe').fill('spsti-demo')
+    phone.get_by_role('button', name='Se connecter', exact=True).click()
+    phone.get_by_text('Mes prochaines visites').wait_for()
+    last_name = phone.inner_text('h1').split()[-1]
+    phone.get_by_role('link',
+        name='Répondre au questionnaire avant la visite').first.click()
+    phone.get_by_role('heading',
+        name='Questionnaire de santé avant la visite').wait_for()
+    assert_fits(phone)
+
+    def question(text):
+        return phone.locator('fieldset', has_text=text)
+    detail = phone.get_by_label('Lequel ?')
+    expect(detail).to_be_hidden()
+    # Sent without an answer: the required questions are named.
+    phone.get_by_role('button', name='Envoyer mes réponses').click()
+    alert = phone.get_by_role('alert')
+    expect(alert).to_contain_text('Prenez-vous un traitement médical')
+    question('Prenez-vous un traitement médical').get_by_label(
+        'Oui').check()
+    expect(detail).to_be_visible()
+    detail.fill(DETAIL)
+    question('votre sommeil').get_by_label('6', exact=True).check()
+    question('arrêt de travail').get_by_label('Non').check()
+    question('douleurs').get_by_label('Dos').check()
+    shot(phone, 'questionnaire')
+    phone.get_by_role('button', name='Envoyer mes réponses').click()
+    # The noise questionnaire follows for an employee exposed to noise.
+    done = phone.get_by_text('vos réponses ont été transmises').first
+    noise = phone.get_by_role('heading', name='Exposition au bruit')
+    expect(done.or_(noise)).to_be_visible()
+    if noise.is_visible():
+        question('protections auditives').get_by_label('Toujours').check()
+        question('sifflements').get_by_label('Non').check()
+        phone.get_by_role('button', name='Envoyer mes réponses').click()
+    expect(done).to_be_visible()
+    assert_fits(phone)
+    return last_name
+
+
+def test_employee_answers_doctor_qualifies(product, phone, page):
+    """The employee answers on a phone; the doctor sees the response
+    pending qualification with its answers"""
+    last_name = answer_on_phone(phone, product['portal'])
+
+    sao_login(page, product['url'], 'medecin', 'spsti-demo')
+    menu = page.locator('#menu')
+    menu.get_by_text('SPSTI', exact=True).click()
+    menu.get_by_text('Médecine du travail', exact=True).click()
+    menu.get_by_text('Réponses aux questionnaires', exact=True).click()
+    tab = page.locator('.tab-pane.active').first
+    tab.get_by_text('À qualifier').first.wait_for(timeout=30000)
+    rows = tab.locator('table tbody tr')
+    rows.first.wait_for(timeout=30000)
+    row = rows.filter(has_text=re.compile(re.escape(last_name), re.I)).filter(
+        has_text='Questionnaire de santé').first
+    row.dblclick()
+    page.wait_for_selector('.tab-pane.active .form', timeout=30000)
+    form = page.locator('.tab-pane.active').first
+    expect(form).to_contain_text(DETAIL, timeout=30000)
+    expect(form).to_contain_text('À qualifier')
+    page.screenshot(path=str(artefacts_dir() / 'questionnaire_pending.png'))
