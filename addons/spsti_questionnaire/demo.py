@@ -145,7 +145,9 @@ class Demo(metaclass=PoolMeta):
         Answer = pool.get('spsti.questionnaire.answer')
         users = WebUser.search([('email', '=', EMPLOYEE_EMAIL)], limit=1)
         kept = users[0].employee if users else None
-        answering = [r for r in responses if r.employee != kept][:ANSWERED]
+        others = [r for r in responses if r.employee != kept]
+        # Spread over the members, and so over the teams.
+        answering = others[::max(1, len(others) // ANSWERED)][:ANSWERED]
         for response in answering:
             response.submit(cls._demo_raw(ctx, response),
                 ctx.rng.choice(['portal', 'portal', 'kiosk']))

@@ -398,14 +398,19 @@ class Answer(MedicalRecordMixin, ModelSQL, ModelView):
         earlier = cls.search([
                 ('file', 'in', list(files)),
                 ('response.state', 'in', ['answered', 'qualified']),
-                ], order=[('response.answered_date', 'DESC'), ('id', 'DESC')])
+                ], order=[('response.answered_date', 'DESC'),
+                    ('response.id', 'DESC')])
         for answer in answers:
-            date = answer.response.answered_date
+            response = answer.response
+            if not response.answered_date:
+                continue
+            # Answered within the same second, the first sent is earlier.
+            key = (response.answered_date, response.id)
             for other in earlier:
                 if (other.file == answer.file
                         and other.question.code == answer.question.code
-                        and other.response != answer.response
-                        and date and other.response.answered_date < date):
+                        and (other.response.answered_date,
+                            other.response.id) < key):
                     result[answer.id] = other.question.label(
                         other.qualified_value or other.value)
                     break

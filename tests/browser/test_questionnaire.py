@@ -67,10 +67,13 @@ def test_employee_answers_doctor_qualifies(product, phone, page):
     menu.get_by_text('SPSTI', exact=True).click()
     menu.get_by_text('Médecine du travail', exact=True).click()
     menu.get_by_text('Réponses aux questionnaires', exact=True).click()
-    tab = page.locator('.tab-pane.active').first
-    tab.get_by_text('À qualifier').first.wait_for(timeout=30000)
-    rows = tab.locator('table tbody tr')
-    rows.first.wait_for(timeout=30000)
+    # The first tab lists the responses pending qualification.
+    rows = page.locator('.tab-pane.active table tbody tr')
+    try:
+        rows.first.wait_for(timeout=30000)
+    finally:
+        page.screenshot(
+            path=str(artefacts_dir() / 'questionnaire_list.png'))
     row = rows.filter(has_text=re.compile(re.escape(last_name), re.I)).filter(
         has_text='Questionnaire de santé').first
     row.dblclick()

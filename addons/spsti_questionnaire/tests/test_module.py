@@ -8,8 +8,9 @@ from trytond.model.exceptions import AccessError
 from trytond.model.modelview import AccessButtonError
 from trytond.modules.spsti_adherent.tests.tools import (
     create_assignment, create_employee, create_member, setup_referentials)
+from trytond.modules.spsti_base.demo import DemoContext
 from trytond.modules.spsti_base.tests.tools import (
-    as_user, untranslated_strings)
+    as_user, load_lists, untranslated_strings)
 from trytond.modules.spsti_portal.tests.tools import queued_mail
 from trytond.modules.spsti_questionnaire.exceptions import (
     AnswerError, QuestionnaireFrozenError, QuestionnaireValidationError,
@@ -288,8 +289,11 @@ class SpstiQuestionnaireTestCase(ModuleTestCase):
         self.assertEqual(AccessLog.search([('user', '=', other.id)]), [])
         nurse = users['infirmier']
         with as_user(nurse):
-            pending, = Response.search([('state', '=', 'answered')])
-            self.assertEqual(pending, second)
+            pending, = Response.search_read([('state', '=', 'answered')],
+                fields_names=['employee', 'questionnaire', 'visit_type',
+                    'sent_date', 'answered_date', 'channel', 'state',
+                    'qualified_by', 'employee.rec_name'])
+            self.assertEqual(pending['id'], second.id)
             rows = Answer.read(answer_ids,
                 ['question.code', 'answer', 'previous_answer'])
             self.assertEqual(
@@ -418,6 +422,22 @@ class SpstiQuestionnaireTestCase(ModuleTestCase):
             notice, = Convocation.notices([slot])[-1]
         for response in responses:
             self.assertIn(response.kiosk_code, notice)
+
+    @with_transaction()
+    def test_demo(self):
+        "The demo sends its questionnaires, answers and qualifies part of "
+        "them, once"
+        pool = Pool()
+        Demo = pool.get('spsti.demo')
+        Response = pool.get('spsti.questionnaire.response')
+        load_lists()
+        ctx = DemoContext(members=5, employees=80, seed=3)
+        Demo.generate(ctx)
+        states = {r.state for r in Response.search([])}
+        self.assertTrue({'sent', 'answered', 'qualified'} <= states, states)
+        count = Response.search_count([])
+        Demo.generate(ctx)
+        self.assertEqual(Response.search_count([]), count)
 
     @with_transaction()
     def test_french_translation_complete(self):
