@@ -5,6 +5,7 @@ rest to answer, the portal's demo employee's among them; a kiosk at the
 first centre."""
 import datetime as dt
 
+from trytond.modules.spsti_base.demo import DEMO_PASSWORD
 from trytond.modules.spsti_portal.demo import EMPLOYEE_EMAIL
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
@@ -112,9 +113,39 @@ class Demo(metaclass=PoolMeta):
                     ('state', '=', 'planned'),
                     ], order=[('id', 'ASC')]))
         cls._demo_answers(ctx, responses)
+        doctor = cls._demo_doctor(ctx)
         ctx.report.append(f"questionnaires: {len(responses)} sent, "
             f"{Response.search_count([('state', '=', 'answered')])} "
-            f"pending qualification")
+            f"pending qualification; the doctor of {EMPLOYEE_EMAIL}: "
+            f"{doctor or '-'}")
+
+    @classmethod
+    def _demo_doctor(cls, ctx):
+        """The login of the doctor who reads the answers of the portal's
+        demo employee: the lead of their team, given the login medecin2
+        when the demo users have none there."""
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        users = WebUser.search([('email', '=', EMPLOYEE_EMAIL)], limit=1)
+        teams = [a.team for a in users[0].employee.assignments
+            if a.team and a.team.lead] if users else []
+        if not teams:
+            return None
+        lead = teams[0].lead
+        if not lead.user:
+            lead.user, = User.create([{
+                        'login': 'medecin2',
+                        'name': lead.rec_name,
+                        'password': DEMO_PASSWORD,
+                        'groups': [('add', [ModelData.get_id(
+                                        'spsti_base', 'group_spsti_doctor')])],
+                        'companies': [('add', [ctx.company.id])],
+                        'company': ctx.company.id,
+                        }])
+            lead.save()
+        return lead.user.login
 
     @classmethod
     def _demo_conditions(cls, questionnaires):

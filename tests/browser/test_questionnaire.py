@@ -62,7 +62,10 @@ def test_employee_answers_doctor_qualifies(product, phone, page):
     pending qualification with its answers"""
     last_name = answer_on_phone(phone, product['portal'])
 
-    sao_login(page, product['url'], 'medecin', 'spsti-demo')
+    # The demo tells which doctor follows the demo employee's team.
+    doctor = re.search(r'the doctor of \S+: (\S+)',
+        product['log'].read_text()).group(1)
+    sao_login(page, product['url'], doctor, 'spsti-demo')
     menu = page.locator('#menu')
     menu.get_by_text('SPSTI', exact=True).click()
     menu.get_by_text('Médecine du travail', exact=True).click()
@@ -74,6 +77,10 @@ def test_employee_answers_doctor_qualifies(product, phone, page):
     finally:
         page.screenshot(
             path=str(artefacts_dir() / 'questionnaire_list.png'))
+    # The team's list is long: search the employee.
+    search = page.locator('.tab-pane.active input[type=search]').first
+    search.fill(last_name)
+    search.press('Enter')
     row = rows.filter(has_text=re.compile(re.escape(last_name), re.I)).filter(
         has_text='Questionnaire de santé').first
     row.dblclick()
