@@ -78,12 +78,14 @@ def test_employee_answers_doctor_qualifies(product, phone, page):
         page.screenshot(
             path=str(artefacts_dir() / 'questionnaire_list.png'))
     # The team's list is long: search the employee.
-    search = page.locator('.tab-pane.active input[type=search]').first
+    search = page.locator('.tab-pane.active').first.get_by_placeholder(
+        'Rechercher')
     search.fill(last_name)
     search.press('Enter')
     row = rows.filter(has_text=re.compile(re.escape(last_name), re.I)).filter(
         has_text='Questionnaire de santé').first
-    row.dblclick()
+    # On the date: the employee's cell is a link to the employee.
+    row.locator('td').nth(1).dblclick()
     page.wait_for_selector('.tab-pane.active .form', timeout=30000)
     form = page.locator('.tab-pane.active').first
     expect(form).to_contain_text(DETAIL, timeout=30000)
