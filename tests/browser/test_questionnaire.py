@@ -84,10 +84,18 @@ def test_employee_answers_doctor_qualifies(product, phone, page):
     search.press('Enter')
     row = rows.filter(has_text=re.compile(re.escape(last_name), re.I)).filter(
         has_text='Questionnaire de santé').first
-    # On the date: the employee's cell is a link to the employee.
-    row.locator('td').nth(1).dblclick()
+    # On the date: the first cells are the column chooser and the
+    # selection check box, the employee's cell is a link to the employee.
+    row.locator('td:not(.optional):not(.selection-state)').first.dblclick()
     page.wait_for_selector('.tab-pane.active .form', timeout=30000)
     form = page.locator('.tab-pane.active').first
-    expect(form).to_contain_text(DETAIL, timeout=30000)
-    expect(form).to_contain_text('À qualifier')
+    # The employee's answers, the detail of a conditional question included.
+    answers = form.locator('.form-one2many table tbody tr')
+    expect(answers.filter(has_text='Prenez-vous un traitement médical')
+        ).to_contain_text('Oui', timeout=30000)
+    expect(answers.filter(has_text=DETAIL)).to_have_count(1)
+    # The state's list holds every state: the selected one is checked.
+    expect(form.locator('select[name=state] option:checked')).to_have_text(
+        'À qualifier')
+    expect(form.get_by_role('button', name='Qualifier')).to_be_visible()
     page.screenshot(path=str(artefacts_dir() / 'questionnaire_pending.png'))
