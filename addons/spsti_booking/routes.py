@@ -5,7 +5,6 @@ moves or cancels it. They are registered on import, with the portal's own
 sign-in, CSRF and scope; on a database where this module is not activated
 they answer 404."""
 import os
-from functools import wraps
 from itertools import groupby
 
 from jinja2 import ChoiceLoader, FileSystemLoader
@@ -14,8 +13,8 @@ from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.modules.spsti_planning.slot import timezone, to_local
 from trytond.modules.spsti_portal.routes import (
-    HTTPStatus, abort, employee_page, employer_requests, member_page,
-    portal_route, templates)
+    addon_page, employee_page, employer_requests, member_page, portal_route,
+    templates)
 from trytond.transaction import Transaction
 
 templates.loader = ChoiceLoader([templates.loader, FileSystemLoader(
@@ -36,18 +35,8 @@ def self_booking(page):
 templates.globals['self_booking'] = self_booking
 
 
-def booking_activated(func):
-    "404 on a database where spsti_booking is not activated."
-    @wraps(func)
-    def wrapper(page, **kwargs):
-        if not self_booking(page):
-            abort(HTTPStatus.NOT_FOUND)
-        return func(page, **kwargs)
-    return wrapper
-
-
 @portal_route('/me/booking/<int:request_id>', methods=('GET', 'POST'))
-@booking_activated
+@addon_page('spsti_booking')
 @employee_page
 def employee_booking(page, request_id):
     request = employee_request(page, request_id)
@@ -55,7 +44,7 @@ def employee_booking(page, request_id):
 
 
 @portal_route('/me/booking/<int:request_id>/cancel', methods=('POST',))
-@booking_activated
+@addon_page('spsti_booking')
 @employee_page
 def employee_booking_cancel(page, request_id):
     request = employee_request(page, request_id)
@@ -64,7 +53,7 @@ def employee_booking_cancel(page, request_id):
 
 @portal_route('/m/<int:member>/booking/<int:request_id>',
     methods=('GET', 'POST'))
-@booking_activated
+@addon_page('spsti_booking')
 @member_page('convocations')
 def member_booking(page, request_id):
     request = page.record('spsti.visit.request', request_id,
@@ -75,7 +64,7 @@ def member_booking(page, request_id):
 
 @portal_route('/m/<int:member>/booking/<int:request_id>/cancel',
     methods=('POST',))
-@booking_activated
+@addon_page('spsti_booking')
 @member_page('convocations')
 def member_booking_cancel(page, request_id):
     request = page.record('spsti.visit.request', request_id,

@@ -24,7 +24,15 @@ class Convocation(Report):
         context['day'] = lambda value: to_local(value, tz).strftime(
             '%d/%m/%Y')
         context['hour'] = lambda value: to_local(value, tz).strftime('%H:%M')
+        notices = cls.notices(records)
+        context['notices'] = lambda slot: notices.get(slot.id, [])
         return context
+
+    @classmethod
+    def notices(cls, slots):
+        """The paragraphs other modules add to the letter of each slot:
+        {slot id: [text, ...]}."""
+        return {}
 
 
 class EmployeeConvocation(Convocation):

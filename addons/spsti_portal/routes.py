@@ -185,6 +185,9 @@ def portal_route(path, methods=('GET',), login=True):
     in web user loaded (else redirect to the sign-in), CSRF checked on
     POST, user errors shown on the page they came from."""
     def decorator(func):
+        # Whether the page needs a session, for the tests that go through
+        # every route.
+        func.portal_login = login
         @app.route('/<database_name>/portal' + path, methods=list(methods))
         @database_unavailable
         @with_pool
@@ -246,6 +249,35 @@ def member_page(*profiles):
         wrapper.portal_profiles = profiles
         return wrapper
     return decorator
+
+
+def activated(page, module):
+    "Whether module is activated in the database of the page."
+    Module = page.pool.get('ir.module')
+    return bool(Module.search([
+                ('name', '=', module),
+                ('state', '=', 'activated'),
+                ], limit=1))
+
+
+def addon_page(module):
+    """A page of an optional module: its routes are registered whenever
+    its code is installed, so it answers 404 in the databases where the
+    module is not activated."""
+    def decorator(func):
+        @wraps(func)
+        def wrapper(page, **kwargs):
+            if not activated(page, module):
+                abort(HTTPStatus.NOT_FOUND)
+            return func(page, **kwargs)
+        wrapper.portal_module = module
+        return wrapper
+    return decorator
+
+
+# What other modules add to a visit of the employee space: functions of
+# (page, visit requests) giving {request id: [(url, label), ...]}.
+VISIT_LINKS = []
 
 
 def employee_page(func):
@@ -967,13 +999,17 @@ def employee_home(page):
     if cases:
         AccessLog.record_portal({c.file.id for c in cases}, page.user,
             gettext('spsti_portal.msg_access_plan'))
+    open_requests = [r for r in requests if r.state in {'to_plan', 'planned'}]
+    links = {}
+    for visit_links in VISIT_LINKS:
+        for request_id, items in visit_links(page, open_requests).items():
+            links.setdefault(request_id, []).extend(items)
     return page.render('employee.html', employee=employee, cases=cases,
         changes=ChangeRequest.search([('employee', '=', employee.id)],
             limit=20),
         assignments=[a for a in employee.assignments
             if not a.end_date or a.end_date >= today],
-        open_requests=[r for r in requests
-            if r.state in {'to_plan', 'planned'}],
+        open_requests=open_requests, visit_links=links,
         history=[r for r in requests if r.state == 'done'],
         opinions=opinions, error=error,
         visit_types=visit_types(page, EMPLOYEE_VISIT_TYPES),

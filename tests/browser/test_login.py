@@ -1,4 +1,8 @@
 "The demo admin logs into the web client and opens the SPSTI menu."
+import re
+
+from playwright.sync_api import expect
+
 from .conftest import artefacts_dir, sao_login
 
 
@@ -98,3 +102,27 @@ def test_planning_staff_has_no_medical_menu(product, page):
     menu.get_by_text('SPSTI', exact=True).click()
     menu.get_by_text('Agendas', exact=True).wait_for()
     assert menu.get_by_text('Médecine du travail', exact=True).count() == 0
+
+
+def test_lists_show_date_and_time(product, page):
+    """The lists of date-times open: Sao 8.0 has no date-time column in a
+    list, a date one and a time one stand for it"""
+    errors = []
+    page.on('pageerror', lambda error: errors.append(error))
+    sao_login(page, product['url'], 'admin', 'admin')
+    menu = page.locator('#menu')
+    menu.get_by_text('SPSTI', exact=True).click()
+    date_time = re.compile(r'\d\d\.\d\d\.\d{4}\s*\d\d:\d\d:\d\d')
+    for folder, name, tab in [
+            ('Médecine du travail', 'Accès aux dossiers médicaux', 'Toutes'),
+            ('Agendas', 'Créneaux', None),
+            ]:
+        menu.get_by_text(folder, exact=True).click()
+        menu.get_by_text(name, exact=True).click()
+        pane = page.locator('.tab-pane.active').filter(
+            has_text=f'{folder} / {name}')
+        if tab:
+            pane.get_by_text(tab, exact=True).click()
+        expect(pane.locator('table tbody tr').first).to_contain_text(
+            date_time, timeout=30000)
+    assert not errors, errors

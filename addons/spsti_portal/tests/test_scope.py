@@ -216,18 +216,18 @@ class SpstiPortalScopeTestCase(PortalRouteTestMixin, RouteTestCase):
             # Once each: the module imported under another name (a test
             # run by its path) registers its routes again.
             if (not rule.rule.startswith('/<database_name>/portal')
-                    or rule.rule in seen
-                    or rule.endpoint.__module__.split('.modules.')[-1]
-                    .split('.')[0] not in activated):
+                    or rule.rule in seen):
                 continue
             seen.add(rule.rule)
+            if getattr(rule.endpoint, 'portal_module',
+                    'spsti_portal') not in activated:
+                continue
             path = rule.rule[len('/<database_name>/portal'):]
-            endpoint = rule.endpoint.__name__
             if path.startswith('/m/'):
                 kind = 'member'
             elif path == '/me' or path.startswith('/me/'):
                 kind = 'employee'
-            elif endpoint in {'login', 'login_code', 'adhesion'}:
+            elif not rule.endpoint.portal_login:
                 kind = 'public'
             else:
                 kind = 'account'
