@@ -325,12 +325,17 @@ class Indicator(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     @classmethod
     def _population_rate(cls, portfolio, period, employees):
         """Employees followed at the end of the period (denominator) and
-        those of them in the employees sub-query (numerator)."""
+        those of them in the employees sub-query, whose column is named
+        employee (numerator)."""
         from_, where, assignment = cls._followed(portfolio, period)
+        # Joined rather than tested by IN: PostgreSQL scans an IN sub-query
+        # whose hash exceeds work_mem again for each row.
+        employees.distinct = True
+        from_ = from_.join(employees, 'LEFT',
+            condition=employees.employee == assignment.employee)
         return from_.select(
             portfolio.key,
-            Count(Case((assignment.employee.in_(employees),
-                        assignment.employee)), distinct=True),
+            Count(employees.employee, distinct=True),
             Count(assignment.employee, distinct=True),
             where=where, group_by=portfolio.group_by)
 
@@ -366,11 +371,14 @@ class Indicator(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     def _query_fe_employees(cls, period, portfolio, indicator):
         from_, where, assignment = cls._followed(portfolio, period)
         sheet, sheet_where = cls._sheets(period)
-        covered = assignment.establishment.in_(
-            sheet.select(sheet.establishment, where=sheet_where))
+        covered = sheet.select(sheet.establishment, where=sheet_where,
+            distinct=True)
+        from_ = from_.join(covered, 'LEFT',
+            condition=covered.establishment == assignment.establishment)
         return from_.select(
             portfolio.key,
-            Count(Case((covered, assignment.employee)), distinct=True),
+            Count(Case((covered.establishment != Null, assignment.employee)),
+                distinct=True),
             Count(assignment.employee, distinct=True),
             where=where, group_by=portfolio.group_by)
 
