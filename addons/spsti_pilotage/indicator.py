@@ -538,14 +538,15 @@ class Indicator(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
                 condition=request.assignment == assignment.id),
             establishment=assignment.establishment)
         date = period.to_date
-        in_post = kept.select(kept.employee,
-            where=(kept.member == request.member)
+        # A join: a sub-query of the request's member would run per row.
+        from_ = from_.join(kept, 'LEFT',
+            condition=(kept.employee == request.employee)
+            & (kept.member == request.member)
             & (kept.start_date <= date)
             & ((kept.end_date == Null) | (kept.end_date >= date)))
-        still = Case((request.employee.in_(in_post), request.employee))
         return from_.select(
             portfolio.key,
-            Count(still, distinct=True),
+            Count(Case((kept.id != Null, request.employee)), distinct=True),
             Count(request.employee, distinct=True),
             where=(request.state == 'done')
             & period.dates(request.done_date)
