@@ -119,8 +119,10 @@ class Slot(Workflow, ModelSQL, ModelView):
                 & ~Bool(Eval('workplace_action'))),
             },
         help="Empty for a teleconsultation or a workplace action.")
-    start = fields.DateTime("Start", required=True, states=_free)
-    end = fields.DateTime("End", required=True, states=_free)
+    # Appointments are to the minute.
+    start = fields.DateTime(
+        "Start", format='%H:%M', required=True, states=_free)
+    end = fields.DateTime("End", format='%H:%M', required=True, states=_free)
     visit_type = fields.Many2One(
         'spsti.visit.type', "Reserved for", ondelete='RESTRICT',
         states=_free, help="Only a visit of this type may be booked.")

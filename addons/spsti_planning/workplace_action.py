@@ -42,9 +42,10 @@ class WorkplaceAction(Workflow, ModelSQL, ModelView):
     team = fields.Many2One(
         'spsti.team', "Team", ondelete='RESTRICT', states=_draft)
     theme = fields.Char("Theme", required=True, states=_draft)
-    start = fields.DateTime("Start", required=True, states=_draft)
+    start = fields.DateTime(
+        "Start", format='%H:%M', required=True, states=_draft)
     end = fields.DateTime(
-        "End", required=True, states=_draft,
+        "End", format='%H:%M', required=True, states=_draft,
         domain=[('end', '>', Eval('start'))])
     participants = fields.Many2Many(
         'spsti.workplace_action-spsti.professional', 'action',
