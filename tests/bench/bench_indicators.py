@@ -269,8 +269,10 @@ def run(args, scope):
             figure = ''
             if scope == 'service' and measures:
                 m, = measures
-                figure = f"{m.numerator:,.0f} / {m.denominator or '–'}"
-            print(f"  {indicator.code:<24} {seconds:7.2f} s  "
+                figure = f"{m.numerator:,.0f} / " + (
+                    f"{m.denominator:,.0f}" if m.denominator is not None
+                    else '–')
+            print(f"  {indicator.code:<33} {seconds:7.2f} s  "
                 f"{len(measures):>5} measures  {figure}", flush=True)
         if profile:
             profile.disable()
