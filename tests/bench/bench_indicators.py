@@ -13,8 +13,10 @@ done, some late, some still to plan), a slot per request done (one in ten
 a no-show), a company risk sheet for two establishments in three, a
 medical file for four employees in five and an issued consultation for
 one visit in five (one in fifty with a job adjustment), a work stoppage
-for one employee in twenty (a third of them long), portal accounts for
-one employee in ten and half the members, and satisfaction answers.
+for one employee in twenty (a third of them long), advice at one
+consultation in ten, an awareness session at one establishment in four
+(about a third of its employees), portal accounts for one employee in ten
+and half the members, and satisfaction answers.
 
 Prints the seconds of a plain-SQL reference (the employees followed at
 the end of the window, the denominator most indicators share, counted
@@ -184,6 +186,32 @@ def generate_activity(cursor):
         'ON f.employee = q.employee '
         'WHERE q.state = \'done\' AND q.id %% 5 = 0',
         {'professional': professionals[0][0]})
+    # Advice given at one consultation in ten.
+    cursor.execute(
+        'INSERT INTO "spsti_dmst_consultation-spsti_advice_type" '
+        '(consultation, advice, create_uid, create_date) '
+        'SELECT c.id, t.id, 0, NOW() FROM spsti_dmst_consultation c '
+        'CROSS JOIN (SELECT MIN(id) AS id FROM spsti_advice_type '
+        'WHERE parent IS NOT NULL) t WHERE c.id % 10 = 0')
+    # An awareness session done at one establishment in four, about one
+    # of its employees in three.
+    cursor.execute(
+        'INSERT INTO spsti_workplace_action (type, member, establishment, '
+        'theme, start, "end", state, create_uid, create_date) '
+        'SELECT t.id, e.member, e.id, \'Sensibilisation\', s.start, '
+        's.start + INTERVAL \'2 hours\', \'done\', 0, NOW() '
+        'FROM spsti_establishment e CROSS JOIN (SELECT MIN(id) AS id '
+        'FROM spsti_workplace_action_type WHERE awareness) t '
+        'CROSS JOIN LATERAL (SELECT CAST(%(today)s AS TIMESTAMP) '
+        '- ((e.id * 29) %% 1800) * INTERVAL \'1 day\' '
+        '+ INTERVAL \'9 hours\' AS start) s '
+        'WHERE e.id %% 4 = 1', {'today': today})
+    cursor.execute(
+        'INSERT INTO "spsti_workplace_action-spsti_employee" (action, '
+        'employee, create_uid, create_date) '
+        'SELECT DISTINCT w.id, a.employee, 0, NOW() '
+        'FROM spsti_workplace_action w JOIN spsti_assignment a '
+        'ON a.establishment = w.establishment WHERE a.employee % 3 = 0')
     # Portal accounts: one employee in ten, an administrator for every
     # other member; satisfaction answers for one member in three.
     cursor.execute(
@@ -213,9 +241,11 @@ def generate_activity(cursor):
         '(\'declaration\')) c (context) WHERE id %% 3 = 0',
         {'today': today})
     for table in ['spsti_visit_request', 'spsti_slot', 'spsti_company_sheet',
-            'spsti_dmst', 'spsti_dmst_consultation', 'spsti_work_stoppage',
-            'web_user', 'spsti_portal_satisfaction']:
-        cursor.execute(f'SELECT COUNT(*) FROM {table}')
+            'spsti_dmst', 'spsti_dmst_consultation',
+            'spsti_dmst_consultation-spsti_advice_type',
+            'spsti_workplace_action', 'spsti_workplace_action-spsti_employee',
+            'spsti_work_stoppage', 'web_user', 'spsti_portal_satisfaction']:
+        cursor.execute(f'SELECT COUNT(*) FROM "{table}"')
         print(f"  {table}: {cursor.fetchone()[0]} rows", flush=True)
     cursor.execute('ANALYZE')
 
