@@ -103,6 +103,17 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture
+def phone(browser):
+    "A phone-sized page, for the portal."
+    context = browser.new_context(locale='fr-FR', timezone_id='Europe/Paris',
+        viewport={'width': 390, 'height': 844}, is_mobile=True,
+        has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
 def sao_login(page, url, login, password):
     "Log in through the Sao login dialogs (user name, then password)."
     page.goto(url)

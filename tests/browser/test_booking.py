@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-# The phone-sized page of the portal's browser tests.
-from .test_portal import EMPLOYEE, assert_fits, phone, shot  # noqa: F401
+from .test_portal import EMPLOYEE, assert_fits, shot
 
 
 def mail_to(smtp, address, timeout=30):

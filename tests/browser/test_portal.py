@@ -7,22 +7,11 @@ downloaded are kept in the artefacts folder."""
 import datetime as dt
 
 import facturx
-import pytest
 
 from .conftest import artefacts_dir
 
 EMPLOYER = 'employeur@example.org'
 EMPLOYEE = 'salarie@example.org'
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(locale='fr-FR', timezone_id='Europe/Paris',
-        viewport={'width': 390, 'height': 844}, is_mobile=True,
-        has_touch=True)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def assert_fits(page):

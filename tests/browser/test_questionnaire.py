@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from .conftest import artefacts_dir, sao_login
-from .test_portal import EMPLOYEE, assert_fits, phone, shot  # noqa: F401
+from .test_portal import EMPLOYEE, assert_fits, shot
 
 DETAIL = "Antihistaminique au printemps"
 
