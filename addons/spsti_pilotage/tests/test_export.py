@@ -43,7 +43,8 @@ class ExportTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        activate_module('spsti_pilotage')
+        # The modules of SpstiPilotageTestCase: one cached database.
+        activate_module(['spsti_pilotage', 'spsti_portal'])
 
     def configure(self, service, min_cell, secret=None):
         Configuration = Pool().get('spsti.adherent.configuration')

@@ -388,7 +388,8 @@ class IndicatorConcurrencyTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         drop_db()
-        activate_module('spsti_pilotage')
+        # The modules of SpstiPilotageTestCase: one cached database.
+        activate_module(['spsti_pilotage', 'spsti_portal'])
         # The company sheets lock their table: retried with the lock.
         run_in_transaction(DB_NAME, create_service)
 
