@@ -5,7 +5,7 @@ from sql import Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case
 
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import PoolMeta
 
 from .slot import ONLINE_CHANNELS
 
@@ -14,22 +14,12 @@ class Indicator(metaclass=PoolMeta):
     __name__ = 'spsti.indicator'
 
     @classmethod
-    def _booked_slots(cls, period, portfolio, states):
-        """(from, where, slot table) of the slots of visit requests in
-        states that start in the period, joined to the portfolio."""
-        slot = Pool().get('spsti.slot').__table__()
-        from_ = cls._by_request(portfolio, slot, slot.request)
-        where = (slot.state.in_(states) & (slot.request != Null)
-            & period.datetimes(slot.start))
-        return from_, where, slot
-
-    @classmethod
     def _online(cls, slot):
         return slot.channel.in_(ONLINE_CHANNELS)
 
     @classmethod
     def _query_booked_online(cls, period, portfolio, indicator):
-        from_, where, slot = cls._booked_slots(
+        from_, where, slot = cls._visit_slots(
             period, portfolio, ['booked', 'done', 'no_show'])
         return from_.select(
             portfolio.key,
@@ -39,17 +29,12 @@ class Indicator(metaclass=PoolMeta):
 
     @classmethod
     def _no_show_by_channel(cls, period, portfolio, online):
-        from_, where, slot = cls._booked_slots(
-            period, portfolio, ['done', 'no_show'])
-        # Bookings made before the channel was recorded were the staff's:
-        # the portal could not book.
-        channel = cls._online(slot) if online else (
-            (slot.channel == Null) | ~cls._online(slot))
-        return from_.select(
-            portfolio.key,
-            Sum(Case((slot.state == 'no_show', 1), else_=0)),
-            Count(slot.id),
-            where=where & channel, group_by=portfolio.group_by)
+        def channel(slot):
+            # Bookings made before the channel was recorded were the
+            # staff's: the portal could not book.
+            return cls._online(slot) if online else (
+                (slot.channel == Null) | ~cls._online(slot))
+        return cls._no_show_rate(period, portfolio, channel)
 
     @classmethod
     def _query_no_show_online(cls, period, portfolio, indicator):
@@ -61,7 +46,7 @@ class Indicator(metaclass=PoolMeta):
 
     @classmethod
     def _query_teleconsultation(cls, period, portfolio, indicator):
-        from_, where, slot = cls._booked_slots(period, portfolio, ['done'])
+        from_, where, slot = cls._visit_slots(period, portfolio, ['done'])
         return from_.select(
             portfolio.key,
             Sum(Case((slot.teleconsultation == True, 1),  # noqa: E712

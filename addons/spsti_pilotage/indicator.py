@@ -649,16 +649,33 @@ class Indicator(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
             group_by=portfolio.group_by)
 
     @classmethod
-    def _query_no_show(cls, period, portfolio, indicator):
+    def _visit_slots(cls, period, portfolio, states):
+        """(from, where, slot table) of the slots of visit requests in
+        states that start in the period, joined to the portfolio."""
         slot = Pool().get('spsti.slot').__table__()
         from_ = cls._by_request(portfolio, slot, slot.request)
+        where = (slot.state.in_(states) & (slot.request != Null)
+            & period.datetimes(slot.start))
+        return from_, where, slot
+
+    @classmethod
+    def _no_show_rate(cls, period, portfolio, condition=None):
+        """The slots of the visits held or missed in the period
+        (denominator) and the no-shows among them (numerator); condition,
+        a function of the slot table, narrows both."""
+        from_, where, slot = cls._visit_slots(
+            period, portfolio, ['done', 'no_show'])
+        if condition:
+            where &= condition(slot)
         return from_.select(
             portfolio.key,
             Sum(Case((slot.state == 'no_show', 1), else_=0)),
             Count(slot.id),
-            where=slot.state.in_(['done', 'no_show'])
-            & (slot.request != Null) & period.datetimes(slot.start),
-            group_by=portfolio.group_by)
+            where=where, group_by=portfolio.group_by)
+
+    @classmethod
+    def _query_no_show(cls, period, portfolio, indicator):
+        return cls._no_show_rate(period, portfolio)
 
     @classmethod
     def _query_reactivity(cls, period, portfolio, indicator):
