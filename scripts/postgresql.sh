@@ -1,14 +1,18 @@
 # A private PostgreSQL cluster for tests and benchmarks (sourced):
 # pg_start creates it in a temporary folder, listening on 127.0.0.1 on a free
 # port, and exports PG_URI; pg_stop stops it and removes the folder.
-# PostgreSQL is installed from Debian when missing.
+# PostgreSQL is installed from Debian when missing (pg_ensure).
 
 pg_bindir() {
     ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
 }
 
-pg_start() {
+pg_ensure() {
     [ -n "$(pg_bindir)" ] || apt_install postgresql
+}
+
+pg_start() {
+    pg_ensure
     local bin run_as=()
     bin=$(pg_bindir)
     PG_DIR=$(mktemp -d /tmp/spsti-pg.XXXXXX)
