@@ -13,8 +13,8 @@ from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.modules.spsti_planning.slot import timezone, to_local
 from trytond.modules.spsti_portal.routes import (
-    addon_page, employee_page, employer_requests, member_page, portal_route,
-    templates)
+    VISIT_LINKS, activated, addon_page, employee_page, employer_requests,
+    member_page, portal_route, templates)
 from trytond.transaction import Transaction
 
 templates.loader = ChoiceLoader([templates.loader, FileSystemLoader(
@@ -25,14 +25,29 @@ WEEKDAYS = ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi',
     'dimanche']
 
 
-def self_booking(page):
-    "Whether the portal's pages link to self-booking (module activated)."
-    return hasattr(page.pool.get('spsti.slot'), 'book_online')
+def visit_links(page, requests, space):
+    """The link to book a slot, or to move or cancel the appointment, on
+    the visits whose type is open to self-booking."""
+    if not activated(page, 'spsti_booking'):
+        return {}
+    links = {}
+    for request in requests:
+        if (request.visit_type.booking_policy != 'online'
+                or request.state not in OPEN_STATES):
+            continue
+        if space == 'employee':
+            url = page.url(f'/me/booking/{request.id}')
+            label = ("Déplacer ou annuler en ligne" if request.slot
+                else "Choisir mon rendez-vous")
+        else:
+            url = page.url(f'/m/{page.member.id}/booking/{request.id}')
+            label = ("Déplacer en ligne" if request.slot
+                else "Choisir un créneau en ligne")
+        links[request.id] = [(url, label)]
+    return links
 
 
-# The employee's and the employer's visits pages show the links when the
-# function is defined and answers yes for the page's database.
-templates.globals['self_booking'] = self_booking
+VISIT_LINKS.append(visit_links)
 
 
 @portal_route('/me/booking/<int:request_id>', methods=('GET', 'POST'))

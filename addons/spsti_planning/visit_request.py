@@ -232,15 +232,23 @@ class VisitRequest(Workflow, ModelSQL, ModelView):
     @classmethod
     def get_performed_by(cls, requests, name):
         Rule = Pool().get('spsti.periodicity.rule')
-        in_force, result = {}, {}
+        # The rules of the visit types read at once: a list of requests has
+        # as many due dates as rows.
+        visit_types = {r.visit_type.id for r in requests if not r.rule}
+        by_type = {}
+        if visit_types:
+            for rule in Rule.search(
+                    [('visit_type', 'in', list(visit_types))]):
+                by_type.setdefault(rule.visit_type.id, []).append(rule)
+        result = {}
         for request in requests:
-            rules = [request.rule] if request.rule else None
-            if not rules:
-                key = (request.visit_type, request.due_date_override
-                    or request.due_date or dt.date.today())
-                if key not in in_force:
-                    in_force[key] = Rule.rules_at(key[1], visit_type=key[0])
-                rules = in_force[key]
+            if request.rule:
+                rules = [request.rule]
+            else:
+                date = (request.due_date_override or request.due_date
+                    or dt.date.today())
+                rules = [r for r in by_type.get(request.visit_type.id, [])
+                    if r.is_valid_at(date)]
             result[request.id] = sorted(
                 {p.id for r in rules for p in r.professions})
         return result

@@ -275,9 +275,22 @@ def addon_page(module):
     return decorator
 
 
-# What other modules add to a visit of the employee space: functions of
-# (page, visit requests) giving {request id: [(url, label), ...]}.
+# What other modules add to the open visit requests of a page: functions of
+# (page, visit requests, space) giving {request id: [(url, label), ...]},
+# space being 'employee' (the employee's visits) or 'employer' (the
+# member's visits, convocations profile).
 VISIT_LINKS = []
+
+
+def visit_links(page, requests, space):
+    "The links of the modules of VISIT_LINKS, per visit request id."
+    links = {}
+    if not requests:
+        return links
+    for function in VISIT_LINKS:
+        for request_id, items in function(page, requests, space).items():
+            links.setdefault(request_id, []).extend(items)
+    return links
 
 
 def employee_page(func):
@@ -788,6 +801,8 @@ def member_visits(page):
     return page.render('visits.html', requests=requests,
         count=count, number=number, pages=max(1, -(-count // PAGE_SIZE)),
         assignment=assignment, error=error, today=dt.date.today(),
+        visit_links=visit_links(page,
+            VisitRequest.browse([r['id'] for r in requests]), 'employer'),
         visit_types=visit_types(page, EMPLOYER_VISIT_TYPES),
         planning=Slot.read([s.id for s in planning], ['start'] + [
                 'request.' + c for c in REQUEST_COLUMNS]),
@@ -1000,16 +1015,13 @@ def employee_home(page):
         AccessLog.record_portal({c.file.id for c in cases}, page.user,
             gettext('spsti_portal.msg_access_plan'))
     open_requests = [r for r in requests if r.state in {'to_plan', 'planned'}]
-    links = {}
-    for visit_links in VISIT_LINKS:
-        for request_id, items in visit_links(page, open_requests).items():
-            links.setdefault(request_id, []).extend(items)
     return page.render('employee.html', employee=employee, cases=cases,
         changes=ChangeRequest.search([('employee', '=', employee.id)],
             limit=20),
         assignments=[a for a in employee.assignments
             if not a.end_date or a.end_date >= today],
-        open_requests=open_requests, visit_links=links,
+        open_requests=open_requests,
+        visit_links=visit_links(page, open_requests, 'employee'),
         history=[r for r in requests if r.state == 'done'],
         opinions=opinions, error=error,
         visit_types=visit_types(page, EMPLOYEE_VISIT_TYPES),

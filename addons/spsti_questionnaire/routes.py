@@ -75,9 +75,9 @@ def answer(page, response, channel):
         trigger=trigger, kiosk=channel == 'kiosk')
 
 
-def visit_links(page, requests):
+def visit_links(page, requests, space):
     "The link to each questionnaire to answer, on the employee's visits."
-    if not requests or not portal.activated(page, MODULE):
+    if space != 'employee' or not portal.activated(page, MODULE):
         return {}
     Response = page.pool.get('spsti.questionnaire.response')
     links = {}
