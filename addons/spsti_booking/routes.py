@@ -13,8 +13,8 @@ from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.modules.spsti_planning.slot import timezone, to_local
 from trytond.modules.spsti_portal.routes import (
-    VISIT_LINKS, activated, addon_page, employee_page, employer_requests,
-    member_page, portal_route, templates)
+    VISIT_LINKS, addon_page, employee_page, employer_requests, member_page,
+    portal_route, templates)
 from trytond.transaction import Transaction
 
 templates.loader = ChoiceLoader([templates.loader, FileSystemLoader(
@@ -28,8 +28,6 @@ WEEKDAYS = ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi',
 def visit_links(page, requests, space):
     """The link to book a slot, or to move or cancel the appointment, on
     the visits whose type is open to self-booking."""
-    if not activated(page, 'spsti_booking'):
-        return {}
     links = {}
     for request in requests:
         if (request.visit_type.booking_policy != 'online'
@@ -47,7 +45,7 @@ def visit_links(page, requests, space):
     return links
 
 
-VISIT_LINKS.append(visit_links)
+VISIT_LINKS.append(('spsti_booking', visit_links))
 
 
 @portal_route('/me/booking/<int:request_id>', methods=('GET', 'POST'))

@@ -275,10 +275,11 @@ def addon_page(module):
     return decorator
 
 
-# What other modules add to the open visit requests of a page: functions of
-# (page, visit requests, space) giving {request id: [(url, label), ...]},
-# space being 'employee' (the employee's visits) or 'employer' (the
-# member's visits, convocations profile).
+# What other modules add to the open visit requests of a page: (module,
+# function) pairs, the function of (page, visit requests, space) giving
+# {request id: [(url, label), ...]}, space being 'employee' (the employee's
+# visits) or 'employer' (the member's visits, convocations profile). A
+# module not activated in the page's database adds nothing.
 VISIT_LINKS = []
 
 
@@ -287,7 +288,9 @@ def visit_links(page, requests, space):
     links = {}
     if not requests:
         return links
-    for function in VISIT_LINKS:
+    for module, function in VISIT_LINKS:
+        if not activated(page, module):
+            continue
         for request_id, items in function(page, requests, space).items():
             links.setdefault(request_id, []).extend(items)
     return links

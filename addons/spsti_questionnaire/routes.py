@@ -77,7 +77,7 @@ def answer(page, response, channel):
 
 def visit_links(page, requests, space):
     "The link to each questionnaire to answer, on the employee's visits."
-    if space != 'employee' or not portal.activated(page, MODULE):
+    if space != 'employee':
         return {}
     Response = page.pool.get('spsti.questionnaire.response')
     links = {}
@@ -92,7 +92,7 @@ def visit_links(page, requests, space):
     return links
 
 
-portal.VISIT_LINKS.append(visit_links)
+portal.VISIT_LINKS.append((MODULE, visit_links))
 
 
 # The employee space
